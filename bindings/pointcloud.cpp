@@ -1,0 +1,3 @@
+#include "bindings.h"
+
+void init_pointcloud(py::module_& m) { (void)m; }

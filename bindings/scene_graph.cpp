@@ -1,0 +1,3 @@
+#include "bindings.h"
+
+void init_scene_graph(py::module_& m) { (void)m; }

@@ -1,0 +1,3 @@
+#include "bindings.h"
+
+void init_text_format(py::module_& m) { (void)m; }
