@@ -96,6 +96,10 @@ class SceneGraph {
   std::map<std::string, int> next_index_;  // label -> next n for label#n
 };
 
+// Every predicate derive_predicate can produce; the text parser accepts exactly these.
+inline constexpr const char* kPredicates[] = {"on",      "under", "above",   "below",
+                                              "next_to", "near",  "far_from"};
+
 // Predicate of `subject` relative to `object` from their boxes (thresholds in scene_graph.cpp).
 std::string derive_predicate(const Box3D& subject, const Box3D& object);
 
