@@ -74,10 +74,11 @@ double average_yaw(double a, double wa, double b, double wb) {
 
 Box3D weighted_box(const Box3D& a, double wa, const Box3D& b, double wb) {
   if (!(wa + wb > 0)) wa = wb = 1;  // no confidence on either side: a plain mean
-  const double total = wa + wb;
+  // a + (b - a) * share rather than (a * wa + b * wb) / total: equal inputs stay exactly equal.
+  const double share = wb / (wa + wb);
   Box3D out;
-  out.center = (a.center * wa + b.center * wb) * (1 / total);
-  out.size = (a.size * wa + b.size * wb) * (1 / total);
+  out.center = a.center + (b.center - a.center) * share;
+  out.size = a.size + (b.size - a.size) * share;
   out.yaw = average_yaw(a.yaw, wa, b.yaw, wb);
   return out;
 }
