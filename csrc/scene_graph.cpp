@@ -656,6 +656,11 @@ SceneGraph SceneGraph::from_json(const std::string& text) {
     const std::string path = "objects[" + std::to_string(i) + "]";
     Object o;
     read_record(objects[i], path, o, [](Object& r, auto&& visit) { object_fields(r, visit); });
+    // add_object would make up an id for an empty one and a label for an empty one: a file must
+    // state both, consistently.
+    if (parse_object_id(o.id, path + ".id").first != o.label) {
+      throw InvalidInput(path + ".label", "'" + o.label + "' does not match id '" + o.id + "'");
+    }
     try {
       graph.add_object(o);
     } catch (const InvalidInput& e) {
