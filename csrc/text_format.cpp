@@ -381,7 +381,7 @@ class Parser {
     const size_t space = pos_;
     while (is_blank(peek())) ++pos_;
     if (pos_ > space && text_.substr(pos_, 3) == "at=") {
-      fail("at=(x,y) is only allowed for camera/room anchors, not for object anchor '" + anchor + "'");
+      fail("at=(x,y) is only allowed for camera/room anchors, not for object anchor " + quoted(anchor));
     }
     pos_ = space;
     fail("expected '>' after res value");
@@ -413,7 +413,7 @@ class Parser {
     CogMapCell c;
     c.id = object_id("a cell id");
     if (!seen.insert(text_.substr(start, c.id.size())).second) {
-      fail_at(start, "duplicate id '" + c.id + "' in one cog map");
+      fail_at(start, "duplicate id " + quoted(c.id) + " in one cog map");
     }
     expect_blank("the cell id");
     expect_literal("(", "expected '(' after the cell id");

@@ -375,7 +375,8 @@ def test_a_one_megabyte_document_parses():
 
 def test_huge_tokens_fail_fast_with_short_messages():
     for text in ["<q> " + "a" * 1_000_000 + " </q>", "<ans> " + "9" * 1_000_000 + " </ans>",
-                 "<" + "b" * 1_000_000 + ">"]:
+                 "<" + "b" * 1_000_000 + ">", "<cog anchor=" + "t" * 1_000_000 + "#1 res=1 at=(0,0)> </cog>",
+                 "<cog anchor=room res=1 at=(0,0)> " + "t" * 1_000_000 + "#1 (1,1); " + "t" * 1_000_000 + "#1 (2,2) </cog>"]:
         with pytest.raises(core.ParseError) as error:
             core.parse_document(text)
         assert len(str(error.value)) < 200
