@@ -41,6 +41,6 @@ PYBIND11_MODULE(_core, m) {
   init_camera(m);
   init_scene_graph(m);
   init_cogmap(m);
+  init_query(m);  // before text formats: their signatures use Query
   init_text_format(m);
-  init_query(m);
 }
