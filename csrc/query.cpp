@@ -263,12 +263,10 @@ QueryResult run_appearance(const SceneGraph& graph, const Args& args) {
   return result;
 }
 
-constexpr size_t kUnbounded = std::numeric_limits<size_t>::max();
-
 struct TaskSpec {
   const char* key;
-  size_t min_args;
-  size_t max_args;
+  int min_args;
+  int max_args;
   const char* arg_names;
   QueryResult (*run)(const SceneGraph&, const Args&);
 };
@@ -278,12 +276,12 @@ const TaskSpec kTaskSpecs[] = {
     {"object_abs_distance", 2, 2, "a b", run_abs_distance},
     {"object_size_estimation", 1, 1, "label", run_size},
     {"room_size_estimation", 0, 0, "no labels", run_room_size},
-    {"object_rel_distance", 3, kUnbounded, "target candidate candidate ...", run_rel_distance},
+    {"object_rel_distance", 3, 5, "target, then 2..4 candidates", run_rel_distance},
     {"object_rel_direction_easy", 3, 3, "positioning orienting querying", run_direction_easy},
     {"object_rel_direction_medium", 3, 3, "positioning orienting querying", run_direction_medium},
     {"object_rel_direction_hard", 3, 3, "positioning orienting querying", run_direction_hard},
-    {"route_planning", 3, kUnbounded, "start facing waypoint ...", run_route},
-    {"obj_appearance_order", 2, kUnbounded, "label label ...", run_appearance},
+    {"route_planning", 3, 7, "start, facing, then 1..5 waypoints", run_route},
+    {"obj_appearance_order", 2, 4, "2..4 labels", run_appearance},
 };
 
 const TaskSpec& find_task(const std::string& task) {
@@ -295,15 +293,21 @@ const TaskSpec& find_task(const std::string& task) {
 }
 
 void check_arg_count(const TaskSpec& spec, size_t count) {
-  if (count >= spec.min_args && count <= spec.max_args) return;
+  const int n = static_cast<int>(count);
+  if (n >= spec.min_args && n <= spec.max_args) return;
   std::string expected = spec.min_args == spec.max_args
                              ? std::to_string(spec.min_args)
-                             : "at least " + std::to_string(spec.min_args);
+                             : std::to_string(spec.min_args) + ".." + std::to_string(spec.max_args);
   throw InvalidInput("query.args", std::string(spec.key) + " takes " + expected + " label(s) (" +
                                        spec.arg_names + "), got " + std::to_string(count));
 }
 
 }  // namespace
+
+QueryArity query_arity(std::string_view task) {
+  const TaskSpec& spec = find_task(std::string(task));
+  return {spec.min_args, spec.max_args};
+}
 
 DirectionGranularity parse_direction_granularity(const std::string& name) {
   if (name == "easy") return DirectionGranularity::kEasy;

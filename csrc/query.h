@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "scene_graph.h"
@@ -20,6 +21,13 @@ inline constexpr const char* kTaskKeys[] = {
     "obj_appearance_order"};
 
 // A query program: a task key and its label arguments, as in `<q> object_abs_distance bed lamp </q>`.
+// How many label arguments a task takes; InvalidInput naming "query.task" for an unknown task.
+struct QueryArity {
+  int min_args;
+  int max_args;
+};
+QueryArity query_arity(std::string_view task);
+
 struct Query {
   std::string task;
   std::vector<std::string> args;

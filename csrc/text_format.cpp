@@ -514,20 +514,6 @@ T parse_single(std::string_view text, Kind kind, const char* shown) {
 
 }  // namespace
 
-QueryArity query_arity(std::string_view task) {
-  if (task == "object_counting" || task == "object_size_estimation") return {1, 1};
-  if (task == "object_abs_distance") return {2, 2};
-  if (task == "room_size_estimation") return {0, 0};
-  if (task == "object_rel_distance") return {3, 5};  // target, then 2..4 candidates
-  if (task == "object_rel_direction_easy" || task == "object_rel_direction_medium" ||
-      task == "object_rel_direction_hard") {
-    return {3, 3};  // standing at, facing, target
-  }
-  if (task == "route_planning") return {3, 7};  // start, facing, then 1..5 waypoints
-  if (task == "obj_appearance_order") return {2, 4};
-  throw InvalidInput("query.task", "unknown task '" + std::string(task) + "'");
-}
-
 void validate_answer(const Answer& answer, const std::string& field) {
   if (answer.value.has_value() == (answer.choice != 0)) {
     throw InvalidInput(field, "exactly one of value and choice must be set");

@@ -41,14 +41,6 @@ using TextElement = std::variant<BoxText, Triplet, CogMap, Answer, Query>;
 // Longest number token the parser accepts, in characters (sign and point included).
 inline constexpr int kMaxNumberChars = 32;
 
-// How many label arguments a query task takes (docs/FORMATS.md, "query").
-struct QueryArity {
-  int min_args;
-  int max_args;
-};
-// Throws InvalidInput naming "query.task" unless `task` is one of kTaskKeys.
-QueryArity query_arity(std::string_view task);
-
 // Throws InvalidInput naming `field` unless exactly one of value/choice is set, the value is
 // finite, the unit is "", "m", "cm" or "m2" (and empty for choices) and the choice is 'A'..'Z'.
 void validate_answer(const Answer& answer, const std::string& field);
