@@ -39,6 +39,19 @@ inline std::string describe(const py::array& a) {
          ssr::shape_string(shape_of(a));
 }
 
+// Any array-like as a numpy array (no copy for an ndarray), or InvalidInput(field): arguments are
+// taken as objects so that None or a ragged list is reported against its field, not as a bare
+// TypeError about the signature.
+inline py::array as_array(const py::handle& obj, const std::string& field) {
+  if (py::isinstance<py::array>(obj)) return py::reinterpret_borrow<py::array>(obj);
+  py::array converted = py::array::ensure(obj);
+  if (!converted) {
+    throw ssr::InvalidInput(field, "expected a numpy array, got " +
+                                       py::str(py::type::of(obj).attr("__name__")).cast<std::string>());
+  }
+  return converted;
+}
+
 template <typename T>
 bool has_dtype(const py::array& a) {
   return a.dtype().equal(py::dtype::of<T>());
@@ -53,7 +66,9 @@ Borrowed<T> borrow_contiguous(const py::array& a) {
 // The array as T, or InvalidInput(field) naming the dtype and shape it has. Never converts: a
 // wrong dtype is a caller bug (float64 depth, int rgb), not something to round silently.
 template <typename T>
-Borrowed<T> borrow_exact(const py::array& a, const std::string& field, const std::string& expected) {
+Borrowed<T> borrow_exact(const py::handle& obj, const std::string& field,
+                         const std::string& expected) {
+  py::array a = as_array(obj, field);
   if (!has_dtype<T>(a)) {
     throw ssr::InvalidInput(field, "expected " + expected + ", got " + describe(a));
   }
@@ -62,7 +77,8 @@ Borrowed<T> borrow_exact(const py::array& a, const std::string& field, const std
 
 // A small real-valued matrix (K, T_wc) as float64: integer and float32 entries are widened
 // exactly; bool, complex, object and string arrays are refused.
-inline Borrowed<double> borrow_real_matrix(const py::array& a, const std::string& field) {
+inline Borrowed<double> borrow_real_matrix(const py::handle& obj, const std::string& field) {
+  py::array a = as_array(obj, field);
   const char kind = a.dtype().kind();
   if (kind != 'f' && kind != 'i' && kind != 'u') {
     throw ssr::InvalidInput(field, "expected a real float64 matrix, got " + describe(a));

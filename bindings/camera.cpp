@@ -23,7 +23,8 @@ struct DepthArg {
   ssr::DepthImage image;
 };
 
-DepthArg borrow_depth(const py::array& depth, double depth_scale) {
+DepthArg borrow_depth(const py::object& obj, double depth_scale) {
+  py::array depth = as_array(obj, "depth");
   if (has_dtype<float>(depth)) {
     auto b = borrow_contiguous<float>(depth);
     return {b.owner, ssr::depth_from_metres(b.view)};
@@ -36,11 +37,11 @@ DepthArg borrow_depth(const py::array& depth, double depth_scale) {
                                    "= metres) array, got " + describe(depth));
 }
 
-ssr::Intrinsics borrow_intrinsics(const py::array& K) {
+ssr::Intrinsics borrow_intrinsics(const py::object& K) {
   return ssr::intrinsics_from_matrix(borrow_real_matrix(K, "K").view);
 }
 
-ssr::RigidPose borrow_pose(const py::array& T_wc) {
+ssr::RigidPose borrow_pose(const py::object& T_wc) {
   return ssr::pose_from_matrix(borrow_real_matrix(T_wc, "T_wc").view);
 }
 
@@ -88,8 +89,8 @@ valid samples has overlap NaN and is judged on the pose alone.
            py::arg("min_overlap") = 0.7, py::arg("sample_step") = 8)
       .def(
           "consider",
-          [](ssr::KeyframeSelector& self, const py::array& depth, const py::array& K,
-             const py::array& T_wc, double depth_scale) {
+          [](ssr::KeyframeSelector& self, const py::object& depth, const py::object& K,
+             const py::object& T_wc, double depth_scale) {
             DepthArg d = borrow_depth(depth, depth_scale);
             ssr::Intrinsics intrinsics = borrow_intrinsics(K);
             ssr::RigidPose pose = borrow_pose(T_wc);
@@ -132,7 +133,7 @@ valid samples has overlap NaN and is judged on the pose alone.
 
   m.def(
       "validate_frame",
-      [](const py::array& rgb, const py::array& depth, const py::array& K, const py::array& T_wc,
+      [](const py::object& rgb, const py::object& depth, const py::object& K, const py::object& T_wc,
          double depth_scale) {
         auto color = borrow_exact<std::uint8_t>(rgb, "rgb", "an H×W×3 uint8 array");
         DepthArg d = borrow_depth(depth, depth_scale);
@@ -149,7 +150,7 @@ valid samples has overlap NaN and is judged on the pose alone.
 
   m.def(
       "backproject",
-      [](const py::array& depth, const py::array& K, const py::array& T_wc, int stride,
+      [](const py::object& depth, const py::object& K, const py::object& T_wc, int stride,
          double depth_scale) {
         DepthArg d = borrow_depth(depth, depth_scale);
         ssr::Intrinsics intrinsics = borrow_intrinsics(K);
@@ -170,8 +171,8 @@ valid samples has overlap NaN and is judged on the pose alone.
 
   m.def(
       "backproject_instances",
-      [](const py::array& depth, const py::array& instance_mask, const py::array& K,
-         const py::array& T_wc, int stride, double depth_scale) {
+      [](const py::object& depth, const py::object& instance_mask, const py::object& K,
+         const py::object& T_wc, int stride, double depth_scale) {
         DepthArg d = borrow_depth(depth, depth_scale);
         auto mask = borrow_exact<std::uint16_t>(instance_mask, "instance_mask",
                                                 "an H×W uint16 array");
@@ -196,7 +197,7 @@ valid samples has overlap NaN and is judged on the pose alone.
 
   m.def(
       "pool_patches",
-      [](const py::array& depth, const py::array& K, const py::array& T_wc, int grid,
+      [](const py::object& depth, const py::object& K, const py::object& T_wc, int grid,
          double depth_scale) {
         DepthArg d = borrow_depth(depth, depth_scale);
         ssr::Intrinsics intrinsics = borrow_intrinsics(K);

@@ -12,7 +12,7 @@ namespace {
 
 using namespace ssr_bindings;
 
-Borrowed<float> borrow_points(const py::array& points) {
+Borrowed<float> borrow_points(const py::object& points) {
   return borrow_exact<float>(points, "points", "an N×3 float32 array (use .astype(np.float32))");
 }
 
@@ -21,7 +21,7 @@ Borrowed<float> borrow_points(const py::array& points) {
 void init_pointcloud(py::module_& m) {
   m.def(
       "voxel_downsample",
-      [](const py::array& points, double voxel_size) {
+      [](const py::object& points, double voxel_size) {
         auto pts = borrow_points(points);
         std::vector<float> centroids;
         {
@@ -40,7 +40,7 @@ voxels are first hit by the input (deterministic).)");
 
   m.def(
       "fit_box",
-      [](const py::array& points, double trim) {
+      [](const py::object& points, double trim) {
         auto pts = borrow_points(points);
         py::gil_scoped_release release;
         return ssr::fit_box(pts.view, trim);

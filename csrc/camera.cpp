@@ -223,7 +223,9 @@ void check_rgb(const ArrayView<std::uint8_t>& rgb) {
   if (rgb.shape.size() != 3 || rgb.shape[2] != 3) {
     throw InvalidInput("rgb", "expected an H×W×3 array, got shape " + shape_string(rgb.shape));
   }
-  image_size({rgb.shape[0], rgb.shape[1]}, "rgb");
+  if (rgb.shape[0] < 1 || rgb.shape[1] < 1) {
+    throw InvalidInput("rgb", "empty image, got shape " + shape_string(rgb.shape));
+  }
 }
 
 DepthImage depth_from_metres(const ArrayView<float>& depth) {
