@@ -46,8 +46,8 @@ inline py::array as_array(const py::handle& obj, const std::string& field) {
   if (py::isinstance<py::array>(obj)) return py::reinterpret_borrow<py::array>(obj);
   py::array converted = py::array::ensure(obj);
   if (!converted) {
-    throw ssr::InvalidInput(field, "expected a numpy array, got " +
-                                       py::str(py::type::of(obj).attr("__name__")).cast<std::string>());
+    std::string type_name = py::str(py::type::of(obj).attr("__name__"));
+    throw ssr::InvalidInput(field, "expected a numpy array, got " + type_name);
   }
   return converted;
 }

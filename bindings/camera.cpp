@@ -97,7 +97,8 @@ valid samples has overlap NaN and is judged on the pose alone.
             py::gil_scoped_release release;
             return self.consider(d.image, intrinsics, pose);
           },
-          py::arg("depth"), py::arg("K"), py::arg("T_wc"), py::arg("depth_scale") = kDefaultDepthScale,
+          py::arg("depth"), py::arg("K"), py::arg("T_wc"),
+          py::arg("depth_scale") = kDefaultDepthScale,
           "Judge the next frame; True when it becomes the new keyframe.")
       .def("reset", &ssr::KeyframeSelector::reset,
            "Forget the keyframe and counters; the next frame is a keyframe again.")
@@ -117,12 +118,12 @@ valid samples has overlap NaN and is judged on the pose alone.
                              "Frames considered since construction or reset().")
       .def_property_readonly("keyframes_taken", &ssr::KeyframeSelector::keyframes_taken,
                              "Keyframes chosen since construction or reset().")
-      .def_property_readonly("min_translation",
-                             [](const ssr::KeyframeSelector& s) { return s.params().min_translation; },
-                             "metres")
-      .def_property_readonly("min_rotation_deg",
-                             [](const ssr::KeyframeSelector& s) { return s.params().min_rotation_deg; },
-                             "degrees")
+      .def_property_readonly(
+          "min_translation",
+          [](const ssr::KeyframeSelector& s) { return s.params().min_translation; }, "metres")
+      .def_property_readonly(
+          "min_rotation_deg",
+          [](const ssr::KeyframeSelector& s) { return s.params().min_rotation_deg; }, "degrees")
       .def_property_readonly("min_overlap",
                              [](const ssr::KeyframeSelector& s) { return s.params().min_overlap; })
       .def_property_readonly("sample_step",
@@ -133,8 +134,8 @@ valid samples has overlap NaN and is judged on the pose alone.
 
   m.def(
       "validate_frame",
-      [](const py::object& rgb, const py::object& depth, const py::object& K, const py::object& T_wc,
-         double depth_scale) {
+      [](const py::object& rgb, const py::object& depth, const py::object& K,
+         const py::object& T_wc, double depth_scale) {
         auto color = borrow_exact<std::uint8_t>(rgb, "rgb", "an H×W×3 uint8 array");
         DepthArg d = borrow_depth(depth, depth_scale);
         ssr::validate_frame(color.view, d.image, borrow_real_matrix(K, "K").view,

@@ -68,7 +68,30 @@ struct RawReader {
   double operator()(size_t i) const { return data[i] * inv_scale; }
 };
 
-inline bool valid_depth(double z) { return z > 0 && z <= std::numeric_limits<double>::max(); }
+// Bitwise & rather than &&: no short-circuit branch (see ValidSpan).
+inline bool valid_depth(double z) { return (z > 0) & (z <= std::numeric_limits<double>::max()); }
+
+// The valid pixels among columns u0, u0 + step, .. < u1 of one row, packed: depth and column.
+// Every pixel is stored and the count advances only for valid ones, so holes in the depth (random,
+// hence unpredictable) cost no mispredicted branches; the loops over the packed pixels have none.
+struct ValidSpan {
+  std::vector<double> z;
+  std::vector<int> u;
+  int n = 0;
+
+  explicit ValidSpan(int width) : z(static_cast<size_t>(width)), u(static_cast<size_t>(width)) {}
+
+  template <typename Reader>
+  void gather(const Reader& read, size_t row_start, int u0, int u1, int step) {
+    n = 0;
+    for (int col = u0; col < u1; col += step) {
+      const double depth = read(row_start + col);
+      z[n] = depth;
+      u[n] = col;
+      n += valid_depth(depth);
+    }
+  }
+};
 
 // Ray directions in the world frame, split so that a pixel's world point is
 // z * (row_dir[v] + col_dir[u]) + t: row_dir[v] = R (0, (v - cy) / fy, 1), col_dir[u] =
@@ -83,11 +106,13 @@ struct RayTable {
     col_dir.resize(3 * static_cast<size_t>(width));
     for (int v = 0; v < height; ++v) {
       double y = (v - K.cy) / K.fy;
-      for (int k = 0; k < 3; ++k) row_dir[3 * v + k] = R[3 * k + 1] * y + R[3 * k + 2];
+      for (int k = 0; k < 3; ++k) {
+        row_dir[3 * static_cast<size_t>(v) + k] = R[3 * k + 1] * y + R[3 * k + 2];
+      }
     }
     for (int u = 0; u < width; ++u) {
       double x = (u - K.cx) / K.fx;
-      for (int k = 0; k < 3; ++k) col_dir[3 * u + k] = R[3 * k] * x;
+      for (int k = 0; k < 3; ++k) col_dir[3 * static_cast<size_t>(u) + k] = R[3 * k] * x;
     }
   }
 };
@@ -98,28 +123,44 @@ template <typename Reader, typename Visit>
 void for_each_point(const Reader& read, int height, int width, const Intrinsics& K,
                     const RigidPose& T, int stride, Visit&& visit) {
   RayTable rays(height, width, K, T);
+  ValidSpan span(width);
   const double tx = T.t[0], ty = T.t[1], tz = T.t[2];
   for (int v = 0; v < height; v += stride) {
     const double* r = &rays.row_dir[3 * static_cast<size_t>(v)];
-    const size_t row_start = static_cast<size_t>(v) * width;
-    for (int u = 0; u < width; u += stride) {
-      double z = read(row_start + u);
-      if (!valid_depth(z)) continue;
-      const double* c = &rays.col_dir[3 * static_cast<size_t>(u)];
-      visit(v, u, z * (r[0] + c[0]) + tx, z * (r[1] + c[1]) + ty, z * (r[2] + c[2]) + tz);
+    span.gather(read, static_cast<size_t>(v) * width, 0, width, stride);
+    for (int i = 0; i < span.n; ++i) {
+      const double z = span.z[i];
+      const double* c = &rays.col_dir[3 * static_cast<size_t>(span.u[i])];
+      visit(v, span.u[i], z * (r[0] + c[0]) + tx, z * (r[1] + c[1]) + ty, z * (r[2] + c[2]) + tz);
     }
   }
+}
+
+// Calls fn(reader) with the reader for the depth's storage type.
+template <typename Fn>
+auto with_reader(const DepthImage& depth, Fn&& fn) {
+  if (depth.metres != nullptr) return fn(MetresReader{depth.metres});
+  return fn(RawReader{depth.raw, 1.0 / depth.scale});
 }
 
 template <typename Visit>
 void for_each_point(const DepthImage& depth, const Intrinsics& K, const RigidPose& T, int stride,
                     Visit&& visit) {
-  if (depth.metres != nullptr) {
-    for_each_point(MetresReader{depth.metres}, depth.height, depth.width, K, T, stride, visit);
-  } else {
-    for_each_point(RawReader{depth.raw, 1.0 / depth.scale}, depth.height, depth.width, K, T,
-                   stride, visit);
-  }
+  with_reader(depth, [&](const auto& read) {
+    for_each_point(read, depth.height, depth.width, K, T, stride, visit);
+  });
+}
+
+// Valid pixels on the stride grid.
+size_t count_valid(const DepthImage& depth, int stride) {
+  return with_reader(depth, [&](const auto& read) {
+    size_t count = 0;
+    for (int v = 0; v < depth.height; v += stride) {
+      const size_t row_start = static_cast<size_t>(v) * depth.width;
+      for (int u = 0; u < depth.width; u += stride) count += valid_depth(read(row_start + u));
+    }
+    return count;
+  });
 }
 
 // Running sums of one patch.
@@ -162,21 +203,24 @@ std::vector<float> pool_with(const Reader& read, int height, int width, const In
                              const RigidPose& T, int grid) {
   RayTable rays(height, width, K, T);
   std::vector<PatchAccumulator> patches(static_cast<size_t>(grid) * grid);
+  ValidSpan span(width);
   for (int pr = 0; pr < grid; ++pr) {
     PatchAccumulator* patch_row = &patches[static_cast<size_t>(pr) * grid];
     for (int v = patch_start(pr, height, grid); v < patch_start(pr + 1, height, grid); ++v) {
       const double* r = &rays.row_dir[3 * static_cast<size_t>(v)];
       const size_t row_start = static_cast<size_t>(v) * width;
       for (int pc = 0; pc < grid; ++pc) {
-        PatchAccumulator& acc = patch_row[pc];
-        for (int u = patch_start(pc, width, grid); u < patch_start(pc + 1, width, grid); ++u) {
-          double z = read(row_start + u);
-          if (!valid_depth(z)) continue;
-          const double* c = &rays.col_dir[3 * static_cast<size_t>(u)];
+        span.gather(read, row_start, patch_start(pc, width, grid),
+                    patch_start(pc + 1, width, grid), 1);
+        PatchAccumulator acc = patch_row[pc];  // a local copy stays in registers
+        for (int i = 0; i < span.n; ++i) {
+          const double z = span.z[i];
+          const double* c = &rays.col_dir[3 * static_cast<size_t>(span.u[i])];
           const double p[3] = {z * (r[0] + c[0]) + T.t[0], z * (r[1] + c[1]) + T.t[1],
                                z * (r[2] + c[2]) + T.t[2]};
           acc.add(p);
         }
+        patch_row[pc] = acc;
       }
     }
   }
@@ -255,7 +299,8 @@ Intrinsics intrinsics_from_matrix(const ArrayView<double>& K) {
   check_matrix_shape(K, 3, "K");
   const double* k = K.data;
   if (!(k[0] > 0 && k[4] > 0)) {
-    throw InvalidInput("K", "fx and fy must be > 0, got fx=" + number(k[0]) + " fy=" + number(k[4]));
+    throw InvalidInput("K", "fx and fy must be > 0, got fx=" + number(k[0]) +
+                                " fy=" + number(k[4]));
   }
   if (k[1] != 0 || k[3] != 0 || k[6] != 0 || k[7] != 0 || k[8] != 1) {
     throw InvalidInput("K", "expected [[fx, 0, cx], [0, fy, cy], [0, 0, 1]], got K[0,1]=" +
@@ -287,8 +332,9 @@ RigidPose pose_from_matrix(const ArrayView<double>& T_wc) {
     }
   }
   if (worst >= kRotationTolerance) {
-    throw InvalidInput("T_wc", "non-rigid pose: rotation block is not orthonormal (max |R^T R - I| = " +
-                                   number(worst) + ")");
+    throw InvalidInput("T_wc",
+                       "non-rigid pose: rotation block is not orthonormal (max |R^T R - I| = " +
+                           number(worst) + ")");
   }
   double det = R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) +
                R[2] * (R[3] * R[7] - R[4] * R[6]);
@@ -324,21 +370,21 @@ void validate_frame(const ArrayView<std::uint8_t>& rgb, const DepthImage& depth,
 std::vector<float> backproject(const DepthImage& depth, const Intrinsics& K, const RigidPose& T_wc,
                                int stride) {
   check_stride(stride);
-  std::vector<float> out;
-  out.reserve(3 * static_cast<size_t>((depth.height + stride - 1) / stride) *
-              static_cast<size_t>((depth.width + stride - 1) / stride));
-  for_each_point(depth, K, T_wc, stride, [&out](int, int, double x, double y, double z) {
-    out.push_back(static_cast<float>(x));
-    out.push_back(static_cast<float>(y));
-    out.push_back(static_cast<float>(z));
+  // Counting first sizes the output exactly: no growth checks in the loop, no slack kept.
+  std::vector<float> out(3 * count_valid(depth, stride));
+  float* next = out.data();
+  for_each_point(depth, K, T_wc, stride, [&next](int, int, double x, double y, double z) {
+    next[0] = static_cast<float>(x);
+    next[1] = static_cast<float>(y);
+    next[2] = static_cast<float>(z);
+    next += 3;
   });
   return out;
 }
 
-std::map<int, std::vector<float>> backproject_instances(const DepthImage& depth,
-                                                        const ArrayView<std::uint16_t>& instance_mask,
-                                                        const Intrinsics& K, const RigidPose& T_wc,
-                                                        int stride) {
+std::map<int, std::vector<float>> backproject_instances(
+    const DepthImage& depth, const ArrayView<std::uint16_t>& instance_mask, const Intrinsics& K,
+    const RigidPose& T_wc, int stride) {
   check_stride(stride);
   auto [height, width] = image_size(instance_mask.shape, "instance_mask");
   if (height != depth.height || width != depth.width) {
@@ -373,11 +419,9 @@ std::vector<float> pool_patches(const DepthImage& depth, const Intrinsics& K,
     throw InvalidInput("grid", "must be in [1, min(H, W) = " + std::to_string(limit) + "], got " +
                                    std::to_string(grid));
   }
-  if (depth.metres != nullptr) {
-    return pool_with(MetresReader{depth.metres}, depth.height, depth.width, K, T_wc, grid);
-  }
-  return pool_with(RawReader{depth.raw, 1.0 / depth.scale}, depth.height, depth.width, K, T_wc,
-                   grid);
+  return with_reader(depth, [&](const auto& read) {
+    return pool_with(read, depth.height, depth.width, K, T_wc, grid);
+  });
 }
 
 KeyframeSelector::KeyframeSelector(const KeyframeParams& params)

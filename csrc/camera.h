@@ -69,10 +69,9 @@ std::vector<float> backproject(const DepthImage& depth, const Intrinsics& K, con
 // backproject() split by instance in one pass: instance id -> flattened N×3 world points, pixel
 // order kept within each instance. Instance 0 (background) is left out. The mask is uint16 H×W,
 // the same size as depth (field "instance_mask").
-std::map<int, std::vector<float>> backproject_instances(const DepthImage& depth,
-                                                        const ArrayView<std::uint16_t>& instance_mask,
-                                                        const Intrinsics& K, const RigidPose& T_wc,
-                                                        int stride = 1);
+std::map<int, std::vector<float>> backproject_instances(
+    const DepthImage& depth, const ArrayView<std::uint16_t>& instance_mask, const Intrinsics& K,
+    const RigidPose& T_wc, int stride = 1);
 
 // Per-patch 3D features: the image is cut into grid×grid patches, patch (r, c) covering rows
 // floor(r H / grid) .. floor((r + 1) H / grid) - 1 and columns floor(c W / grid) ..

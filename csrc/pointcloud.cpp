@@ -225,7 +225,8 @@ Box3D fit_box(const ArrayView<float>& points, double trim) {
     throw InvalidInput("points", "all points are collinear in (x, y); the footprint has no area");
   }
   if (!(z_hi > z_lo)) {
-    throw InvalidInput("points", "all points lie at z = " + number(z_lo) + "; the box has no height");
+    throw InvalidInput("points",
+                       "all points lie at z = " + number(z_lo) + "; the box has no height");
   }
   const Rectangle r = min_area_rectangle(hull);
   const Vec2 normal{-r.axis.y, r.axis.x};

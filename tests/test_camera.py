@@ -12,7 +12,7 @@ from ssr_runtime import _core
 SETTINGS = settings(max_examples=40, deadline=None)
 
 
-# --- helpers: cameras and analytic renders ---------------------------------------------------------
+# --- helpers: cameras and analytic renders --------------------------------------------------------
 
 
 def intrinsics(fx=500.0, fy=480.0, cx=319.5, cy=239.5):
@@ -118,7 +118,7 @@ FRAME = dict(
 )
 
 
-# --- back-projection --------------------------------------------------------------------------------
+# --- back-projection ------------------------------------------------------------------------------
 
 
 @SETTINGS
@@ -237,7 +237,7 @@ def test_instances_without_valid_depth_are_absent():
     assert _core.backproject_instances(depth, mask, intrinsics(), np.eye(4)) == {}
 
 
-# --- patch pooling ----------------------------------------------------------------------------------
+# --- patch pooling --------------------------------------------------------------------------------
 
 
 @SETTINGS
@@ -284,7 +284,7 @@ def test_pool_grid_must_fit_the_image():
             _core.pool_patches(FRAME["depth"], FRAME["K"], FRAME["T_wc"], grid=grid)
 
 
-# --- keyframes ---------------------------------------------------------------------------------------
+# --- keyframes ------------------------------------------------------------------------------------
 
 
 WALL_K = intrinsics(fx=60.0, fy=60.0, cx=31.5, cy=23.5)
@@ -328,7 +328,9 @@ def test_rotation_triggers_keyframes():
 
 
 def test_overlap_drop_triggers_a_keyframe_and_is_reported():
-    selector = _core.KeyframeSelector(min_translation=100.0, min_rotation_deg=180.0, min_overlap=0.7)
+    selector = _core.KeyframeSelector(
+        min_translation=100.0, min_rotation_deg=180.0, min_overlap=0.7
+    )
     first = facing_wall()
     assert selector.consider(wall_frame(first), WALL_K, first)
     # Sliding sideways by s in front of a wall 4 m away shifts the view by s * fx / 4 pixels: the
@@ -387,13 +389,13 @@ def test_keyframe_selector_validates_frames():
     assert selector.frames_seen == 0
 
 
-# --- validation -------------------------------------------------------------------------------------
+# --- validation -----------------------------------------------------------------------------------
 
 
 def test_valid_frame_passes():
     assert _core.validate_frame(**FRAME) is None
     raw = np.full((48, 64), 1500, np.uint16)
-    assert _core.validate_frame(FRAME["rgb"], raw, FRAME["K"], FRAME["T_wc"], depth_scale=1000.0) is None
+    assert _core.validate_frame(FRAME["rgb"], raw, FRAME["K"], FRAME["T_wc"], 1000.0) is None
     # K and T_wc may come as nested lists of ints.
     assert _core.validate_frame(FRAME["rgb"], FRAME["depth"], [[60, 0, 31], [0, 60, 23], [0, 0, 1]],
                                 np.eye(4, dtype=int).tolist()) is None
@@ -509,3 +511,23 @@ def test_bad_instance_masks(mask, got):
 def test_rotation_tolerance_accepts_float32_poses():
     T = random_pose(np.random.default_rng(1)).astype(np.float32)
     assert _core.validate_frame(FRAME["rgb"], FRAME["depth"], FRAME["K"], T) is None
+
+
+def test_concurrent_calls_from_threads_agree():
+    # The bindings release the GIL around the pixel loops; concurrent calls must stay independent.
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(12)
+    frames = [(depth_with_holes(rng, 120, 160), random_pose(rng)) for _ in range(8)]
+    K = intrinsics(fx=100, fy=100, cx=80, cy=60)
+
+    def run(frame):
+        depth, T_wc = frame
+        return _core.backproject(depth, K, T_wc), _core.pool_patches(depth, K, T_wc, grid=8)
+
+    expected = [run(frame) for frame in frames]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(run, frames * 4))
+    for i, (points, features) in enumerate(got):
+        np.testing.assert_array_equal(points, expected[i % 8][0])
+        np.testing.assert_array_equal(features, expected[i % 8][1])

@@ -76,7 +76,7 @@ def unpack(spec):
     return np.array(spec["center"]), size, spec["yaw"], np.random.default_rng(spec["seed"])
 
 
-# --- fit_box -------------------------------------------------------------------------------------------
+# --- fit_box --------------------------------------------------------------------------------------
 
 
 @SETTINGS
@@ -218,7 +218,7 @@ def test_trim_that_leaves_too_few_points_is_reported():
         _core.fit_box(points, trim=0.4)
 
 
-# --- voxel_downsample ---------------------------------------------------------------------------------
+# --- voxel_downsample -----------------------------------------------------------------------------
 
 
 def reference_voxels(points, voxel_size):
@@ -230,7 +230,8 @@ def reference_voxels(points, voxel_size):
     rank[order] = np.arange(len(order))
     slot = rank[inverse]
     counts = np.bincount(slot)
-    sums = np.stack([np.bincount(slot, weights=points[:, k].astype(np.float64)) for k in range(3)], 1)
+    sums = np.stack([np.bincount(slot, weights=points[:, k].astype(np.float64)) for k in range(3)])
+    sums = sums.T
     return sums / counts[:, None], keys[first[order]]
 
 
