@@ -1,26 +1,11 @@
 """ssr-runtime: edge runtime for SSR (Structured Scene Reasoning) spatial-intelligence models.
 
-The C++17 core is exposed as :mod:`ssr_runtime._core`; this package re-exports its public names.
+The C++17 core lives in :mod:`ssr_runtime._core` (typed in ``_core.pyi``); its public names are
+re-exported here, so ``ssr_runtime.SceneGraph`` and ``ssr_runtime._core.SceneGraph`` are the same.
 """
 
-from ssr_runtime._core import (
-    Box3D,
-    InvalidInputError,
-    ParseError,
-    QueryError,
-    SsrError,
-    __version__,
-    box_distance,
-    box_iou_3d,
-)
+from ssr_runtime import _core
+from ssr_runtime._core import *  # noqa: F403  (the list is _core.__all__ in _core.pyi)
 
-__all__ = [
-    "Box3D",
-    "InvalidInputError",
-    "ParseError",
-    "QueryError",
-    "SsrError",
-    "__version__",
-    "box_distance",
-    "box_iou_3d",
-]
+__version__ = _core.__version__
+__all__ = sorted(name for name in vars(_core) if not name.startswith("_"))
