@@ -90,7 +90,8 @@ def signed_angle_deg(forward: np.ndarray, target: np.ndarray) -> float:
     """
     cross = forward[0] * target[1] - forward[1] * target[0]
     dot = forward[0] * target[0] + forward[1] * target[1]
-    return math.degrees(math.atan2(cross, dot))
+    angle = math.degrees(math.atan2(cross, dot))
+    return 180.0 if angle == -180.0 else angle  # atan2 gives -180 for a cross product of -0.0
 
 
 def point_in_polygon(p: np.ndarray, polygon: np.ndarray) -> bool:
