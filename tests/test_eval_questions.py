@@ -263,6 +263,28 @@ def test_correct_letters_are_balanced_over_many_scenes():
         assert n >= n_options, (key, n)
 
 
+def test_direction_answers_are_stratified():
+    def spread_scene(seed):
+        rng = np.random.default_rng(seed)
+        return make_scene(f"spread{seed}", [(label, (*rng.uniform(0.5, 7.5, 2), 0.3), SMALL, 0.0, None)
+                                            for label in LABELS[:9]], ((0, 0), (8, 0), (8, 8), (0, 8)))
+    scenes = [spread_scene(seed) for seed in range(30)]
+    questions = generate_questions(scenes, seed=1)
+    medium = Counter(answer_text(q) for q in questions if q.question_type == "object_rel_direction_medium")
+    # Among all valid medium triples "back" is rare (a 60 degree band against 2 x 105 for the sides);
+    # drawing the answer first makes it about a third of the questions.
+    pool = Counter()
+    for scene in scenes:
+        centres = {o.label: np.array(o.box.center) for o in scene.objects}
+        for p, o, t in itertools.permutations(centres, 3):
+            far = min(np.linalg.norm((centres[x] - centres[p])[:2]) for x in (o, t)) >= Q.MIN_DIRECTION_DISTANCE_M
+            angle = abs(viewer_angle(centres[p], centres[o], centres[t]))
+            if far and (angle >= 150 or 15 <= angle <= 120):
+                pool["back" if angle >= 150 else "side"] += 1
+    assert pool["back"] / sum(pool.values()) < 0.15
+    assert medium["back"] / sum(medium.values()) > 0.25, medium
+
+
 def test_per_task_limit(scenes, generated):
     limited = generate_questions(scenes, seed=7, per_task_limit=2)
     assert Counter(q.question_type for q in limited) == {key: 2 for key in Q.RAW_KEYS}

@@ -124,13 +124,15 @@ class SceneFacts:
         self.by_label = dict(sorted(by_label.items()))
         self.unique = [label for label, objs in self.by_label.items() if len(objs) == 1]
         self.room_polygon = np.array(scene.room.polygon, dtype=float)
+        self._centres = {label: np.array(self.the(label).box.center[:2]) for label in self.unique}
         self._distances: dict[tuple[str, str], float] = {}
 
     def the(self, label: str) -> SceneObject:
         return self.by_label[label][0]
 
     def centre_xy(self, label: str) -> np.ndarray:
-        return np.array(self.the(label).box.center[:2])
+        """Footprint centre of a unique object (a shared array: do not modify)."""
+        return self._centres[label]
 
     def label_distance(self, target: str, candidate: str) -> float:
         """Distance from the target's instance to the candidate category's nearest instance."""
@@ -157,10 +159,13 @@ def _counting(facts: SceneFacts, rng: np.random.Generator) -> list[Draft]:
 
 
 def _abs_distance(facts: SceneFacts, rng: np.random.Generator) -> list[Draft]:
-    pairs = [(a, b) for a, b in itertools.combinations(facts.unique, 2)
-             if facts.label_distance(a, b) >= MIN_ABS_DISTANCE_M]
+    pairs = list(itertools.combinations(facts.unique, 2))
     drafts = []
-    for a, b in _sample(rng, pairs, MAX_PER_SCENE["object_abs_distance"]):
+    for a, b in _sample(rng, pairs, len(pairs)):  # distances computed lazily: pairs grow as n²
+        if len(drafts) == MAX_PER_SCENE["object_abs_distance"]:
+            break
+        if facts.label_distance(a, b) < MIN_ABS_DISTANCE_M:
+            continue
         if rng.random() < 0.5:
             a, b = b, a
         text = ABS_DISTANCE.format(object1=display_name(a), object2=display_name(b))
@@ -254,13 +259,28 @@ def _direction_triples(facts: SceneFacts) -> list[tuple[str, str, str]]:
     return [(p, o, q) for p, o, q in itertools.permutations(facts.unique, 3) if (p, o) in far and (p, q) in far]
 
 
+def _stratified(rng: np.random.Generator, by_answer: dict[str, list], k: int) -> list[tuple[str, object]]:
+    """Up to k (answer, item) picks: an answer uniformly among those with items left, then one of its
+    items. Balances the answers (back is rarer than left or right), so a blind prior gains little."""
+    pools = {answer: _sample(rng, items, len(items)) for answer, items in sorted(by_answer.items())}
+    picks = []
+    while len(picks) < k and any(pools.values()):
+        answers = [a for a, items in pools.items() if items]
+        answer = answers[int(rng.integers(len(answers)))]
+        picks.append((answer, pools[answer].pop()))
+    return picks
+
+
 def _directions(facts: SceneFacts, rng: np.random.Generator) -> list[Draft]:
     triples = _direction_triples(facts)
+    angles = [direction_angle_deg(facts, *t) for t in triples]
     drafts = []
     for key, (rule, names) in _DIRECTION_RULES.items():
-        valid = [(t, rule(direction_angle_deg(facts, *t))) for t in triples]
-        valid = [(t, answer) for t, answer in valid if answer is not None]
-        for (p, o, q), answer in _sample(rng, valid, MAX_PER_SCENE[key]):
+        by_answer: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        for triple, angle in zip(triples, angles):
+            if (answer := rule(angle)) is not None:
+                by_answer[answer].append(triple)
+        for answer, (p, o, q) in _stratified(rng, by_answer, MAX_PER_SCENE[key]):
             text = DIRECTION[key].format(positioning=display_name(p), orienting=display_name(o),
                                          querying=display_name(q))
             drafts.append(_draft(facts, key, text, answer, [p, o, q], [n for n in names if n != answer]))
@@ -425,7 +445,8 @@ def _correct_positions(drafts: list[Draft], rng: np.random.Generator) -> list[in
     """Where each choice draft's answer goes: balanced within each (raw key, option count) group."""
     groups: dict[tuple[str, int], list[int]] = defaultdict(list)
     for i, d in enumerate(drafts):
-        groups[(d.question_type, len(d.distractors) + 1)].append(i)
+        if d.question_type not in NUMERIC_KEYS:
+            groups[(d.question_type, len(d.distractors) + 1)].append(i)
     positions = [0] * len(drafts)
     for (_, n_options), members in sorted(groups.items()):
         for i, pos in zip(members, rng.permutation(np.arange(len(members)) % n_options)):
