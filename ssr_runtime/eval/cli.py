@@ -1,5 +1,58 @@
-"""Placeholder: replaced by this package's commands."""
+"""`ssr eval`: score a method on a benchmark folder (docs/BENCHMARK.md)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
 
 
 def register(subparsers) -> None:
-    del subparsers
+    from ssr_runtime.eval.harness import available_methods
+
+    parser = subparsers.add_parser(
+        "eval", help="score a method on a VSI-Bench-style benchmark",
+        description="Answer every question of DATA/questions.jsonl with a method (the file is generated from "
+                    "the scene folders with --seed when missing), then write predictions.jsonl, results.json, "
+                    "results.md and results.png to --out and print the table.")
+    parser.add_argument("--data", type=Path, required=True, help="folder of scene folders (each with a scene.json)")
+    parser.add_argument("--method", required=True, choices=available_methods(), help="how questions are answered")
+    parser.add_argument("--checkpoint", type=Path, help="model checkpoint, for methods that load one")
+    parser.add_argument("--train-data", type=Path,
+                        help="benchmark folder or questions.jsonl whose answer statistics the blind method uses "
+                             "(default: the evaluated benchmark, as VSI-Bench does)")
+    parser.add_argument("--out", type=Path, help="output folder (default: DATA/results/METHOD)")
+    parser.add_argument("--limit", type=_positive_int, help="at most N questions of each raw key (first in file order)")
+    parser.add_argument("--seed", type=_non_negative_int, default=0, help="question generation and method seed")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=run)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from ssr_runtime.eval import benchmark, harness, report
+
+    path = args.data / benchmark.QUESTIONS_FILE
+    if not path.is_file():
+        path = benchmark.build_benchmark(args.data, args.seed)
+        print(f"wrote {path}")
+    questions = harness.limit_per_key(benchmark.load_questions(path), args.limit)
+    options = harness.MethodOptions(args.data, questions, args.seed, args.checkpoint, args.train_data)
+    method = harness.create_method(args.method, options)
+    out = args.out or args.data / "results" / args.method
+    results = harness.evaluate(method, questions, args.data, out, progress=not args.no_progress)
+    print(report.markdown(results))
+    print(f"wrote {out}/predictions.jsonl, results.json, results.md, results.png")
+    return 0
