@@ -36,8 +36,8 @@ _GREENS = ((0.22, 0.45, 0.2), (0.3, 0.52, 0.25), (0.18, 0.38, 0.24))
 # Kinds: what the room plans place. Several kinds may share a label (a floor lamp and a table lamp are
 # both `lamp`); a label is what scene.json and the questions see.
 KINDS: dict[str, Category] = {
-    "bed": _c("bed", (1.9, 2.15), (0.9, 1.8), (0.45, 0.6), _LIGHTS + _FABRICS, "fabric", "bed", is_support=True),
-    "pillow": _c("pillow", (0.32, 0.45), (0.5, 0.7), (0.1, 0.18), _LIGHTS + _FABRICS, "fabric"),
+    "bed": _c("bed", (1.9, 2.15), (1.3, 1.8), (0.45, 0.6), _LIGHTS + _FABRICS, "fabric", "bed", is_support=True),
+    "pillow": _c("pillow", (0.32, 0.45), (0.45, 0.62), (0.1, 0.18), _LIGHTS + _FABRICS, "fabric"),
     "nightstand": _c("nightstand", (0.35, 0.45), (0.4, 0.55), (0.45, 0.65), _WOODS + _LIGHTS, "wood", is_support=True),
     "wardrobe": _c("wardrobe", (0.55, 0.65), (0.9, 2.0), (1.8, 2.2), _WOODS + _LIGHTS, "wood"),
     "dresser": _c("dresser", (0.42, 0.55), (0.9, 1.6), (0.75, 1.0), _WOODS, "wood", is_support=True),

@@ -88,7 +88,7 @@ PLANS: dict[str, tuple] = {
         ("desk", "wall", (), (1, 1), 0.5), ("chair", "facing", ("desk",), None, 1.0),
         ("shelf", "wall", (), (1, 1), 0.4), ("armchair", "corner", (), (1, 1), 0.2),
         ("plant", "corner", (), (1, 2), 0.5), ("trash_can", "corner", (), (1, 1), 0.4),
-        ("floor_lamp", "corner", (), (1, 1), 0.3), ("pillow", "on", ("bed",), (1, 3), 1.0),
+        ("floor_lamp", "corner", (), (1, 1), 0.3), ("pillow", "on", ("bed",), (2, 3), 1.0),
         ("table_lamp", "on", ("nightstand",), (1, 1), 0.7), ("tv", "on", ("dresser",), (1, 1), 0.5),
         ("laptop", "on", ("desk",), (1, 1), 0.5), ("monitor", "on", ("desk",), (1, 1), 0.3),
         ("book", "on", ("nightstand", "desk", "shelf", "dresser"), (1, 3), 0.7),
@@ -137,7 +137,7 @@ PLANS: dict[str, tuple] = {
         ("table", "free", (), (1, 1), 0.7), ("chair", "around", ("table",), (2, 4), 1.0),
         ("shelf", "wall", (), (1, 1), 0.5), ("plant", "corner", (), (1, 3), 0.8),
         ("floor_lamp", "corner", (), (1, 1), 0.5), ("trash_can", "corner", (), (1, 2), 0.7),
-        ("pillow", "on", ("bed",), (1, 2), 1.0), ("tv", "on", ("cabinet",), (1, 1), 0.7),
+        ("pillow", "on", ("bed",), (2, 2), 1.0), ("tv", "on", ("cabinet",), (1, 1), 0.7),
         ("monitor", "on", ("desk",), (1, 1), 0.5), ("laptop", "on", ("desk", "table"), (1, 1), 0.4),
         ("book", "on", ("shelf", "nightstand", "desk", "coffee_table"), (1, 4), 0.8),
         ("cup", "on", ("table", "coffee_table", "desk"), (1, 3), 0.6), ("bottle", "on", ("table", "cabinet"), (1, 2), 0.4),
@@ -250,7 +250,8 @@ def walk_loop(polygon, inset: float, spacing: float = 0.05) -> np.ndarray:
 
 def _intersect(line_a, line_b) -> np.ndarray:
     (pa, da), (pb, db) = line_a, line_b
-    t = np.cross(pb - pa, db) / np.cross(da, db)
+    offset = pb - pa
+    t = (offset[0] * db[1] - offset[1] * db[0]) / (da[0] * db[1] - da[1] * db[0])
     return pa + t * da
 
 
