@@ -2,6 +2,7 @@
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -142,6 +143,16 @@ def test_interrupted_folder_is_regenerated_and_complete_one_kept(tmp_path):
     assert is_complete(broken, 6, settings) and (broken / "depth" / "000001.png").is_file()
 
 
+def test_regeneration_removes_the_old_scene_json_before_touching_frames(tmp_path):
+    settings = GenerationSettings(frames=2, width=32, height=24)
+    generate_scene(tmp_path, 1, settings)
+    shutil.rmtree(tmp_path / "instance")
+    (tmp_path / "instance").write_text("a file where the instance folder belongs")  # makes the rerun fail
+    with pytest.raises(OSError):
+        generate_scene(tmp_path, 2, settings)
+    assert not (tmp_path / "scene.json").exists() and not is_complete(tmp_path, 1, settings)
+
+
 def test_cli_gen_with_workers_writes_index_and_info_reads_it(tmp_path, capsys):
     out = tmp_path / "ds"
     assert main(["data", "gen", "--out", str(out), "--scenes", "2", "--frames", "2", "--size", "32x24",
@@ -152,6 +163,8 @@ def test_cli_gen_with_workers_writes_index_and_info_reads_it(tmp_path, capsys):
     for entry in index["scenes"]:
         scene = Scene.load(out / entry["path"])
         assert scene.seed == entry["seed"] and len(scene.frames) == 2
+    generate_scene(tmp_path / "single", 3, GenerationSettings(frames=2, width=32, height=24))
+    assert _files(tmp_path / "single") == _files(out / "scene_000003")  # worker processes change nothing
     assert main(["data", "info", str(out), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["scenes"] == 2
     assert main(["data", "info", str(out / "scene_000003")]) == 0

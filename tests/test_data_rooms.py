@@ -12,6 +12,7 @@ from ssr_runtime.data.categories import KINDS, LABELS
 from ssr_runtime.data.rooms import (PLANS, ROOM_TYPES, TALL_Z, WALK_CLEARANCE, footprint_distance, generate_layout,
                                     points_in_polygon)
 from ssr_runtime.data.shapes import SHAPE_NAMES, shape_parts
+from ssr_runtime.data.trajectory import walk_poses
 
 SEEDS = range(60)
 
@@ -147,3 +148,18 @@ def test_same_seed_same_layout_other_seed_other_layout():
     assert first.objects == again.objects and first.polygon == again.polygon and first.doors == again.doors
     np.testing.assert_array_equal(first.walk, again.walk)
     assert first.objects != other.objects
+
+
+def test_camera_walk_is_smooth_at_head_height_and_never_inside_furniture(layouts):
+    for seed, layout in enumerate(layouts[:20]):
+        poses, times = walk_poses(layout.walk, 60, np.random.default_rng(seed))
+        eyes = poses[:, :3, 3]
+        assert points_in_polygon(eyes[:, :2], layout.polygon).all()
+        assert np.all((eyes[:, 2] >= 1.4) & (eyes[:, 2] <= 1.7))
+        forward = poses[:, :3, 2]
+        turn = np.degrees(np.arccos(np.clip(np.sum(forward[1:] * forward[:-1], axis=1), -1, 1)))
+        assert turn.max() < 45, (layout.room_type, turn.max())
+        assert np.all(np.diff(times) > 0) and np.allclose(np.diff(times), times[1])
+        for obj in layout.objects:
+            eye_boxes = [Box3D(tuple(eye), (0.02, 0.02, 0.02), 0.0) for eye in eyes]
+            assert min(box_distance(obj.box(), e) for e in eye_boxes) > 0.2, obj

@@ -184,7 +184,7 @@ def _match_sizes(rgb: np.ndarray, depth: np.ndarray, keep: str) -> tuple[np.ndar
         size = (depth.shape[1], depth.shape[0])
         return np.asarray(Image.fromarray(rgb).resize(size, Image.BILINEAR)), depth
     size = (rgb.shape[1], rgb.shape[0])
-    return rgb, np.asarray(Image.fromarray(depth, mode="F").resize(size, Image.NEAREST), dtype=np.float32)
+    return rgb, np.asarray(Image.fromarray(depth).resize(size, Image.NEAREST), dtype=np.float32)
 
 
 # --- TUM RGB-D ---------------------------------------------------------------------------------------

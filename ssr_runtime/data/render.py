@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ssr_runtime.data.categories import KINDS
 from ssr_runtime.data.rooms import WALL_THICKNESS, Layout, wall_boxes
 from ssr_runtime.data.scene import Camera
 from ssr_runtime.data.shapes import shape_parts
-from ssr_runtime.data.categories import KINDS
 
 TEXTURES = ("plain", "wood", "fabric", "tile", "leaf", "screen", "window")
 _CEILING_COLOR = (0.93, 0.93, 0.92)

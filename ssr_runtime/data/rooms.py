@@ -13,7 +13,7 @@ these are exact yawed-box tests (`ssr_runtime._core`). All randomness comes from
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -73,7 +73,6 @@ class Layout:
     floor_color: tuple[float, float, float]
     floor_texture: str
     light_azimuth: float
-    extras: dict = field(default_factory=dict)
 
 
 # A plan step: (kind, rule, anchors, count range or None = one per anchor, probability the step happens).
