@@ -804,4 +804,4 @@ PREDICATES: tuple = ('on', 'under', 'above', 'below', 'next_to', 'near', 'far_fr
 ROUTE_BACK_MIN_DEG: float = 135.0
 ROUTE_FORWARD_MAX_DEG: float = 45.0
 TASK_KEYS: list = ['object_counting', 'object_abs_distance', 'object_size_estimation', 'room_size_estimation', 'object_rel_distance', 'object_rel_direction_easy', 'object_rel_direction_medium', 'object_rel_direction_hard', 'route_planning', 'obj_appearance_order']
-__version__: str = '0.0.0'
+__version__: str = '0.1.0'
