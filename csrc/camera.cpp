@@ -3,22 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <string>
 
 #include "errors.h"
+#include "geometry.h"
 
 namespace ssr {
 
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
-
-std::string number(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 bool all_finite(const double* values, int n) {
   for (int i = 0; i < n; ++i) {
@@ -284,7 +276,7 @@ DepthImage depth_from_metres(const ArrayView<float>& depth) {
 DepthImage depth_from_raw(const ArrayView<std::uint16_t>& depth, double depth_scale) {
   if (!(std::isfinite(depth_scale) && depth_scale > 0)) {
     throw InvalidInput("depth_scale", "must be finite and > 0 (raw units per metre), got " +
-                                          number(depth_scale));
+                                          describe_number(depth_scale));
   }
   auto [height, width] = image_size(depth.shape, "depth");
   DepthImage out;
@@ -299,13 +291,13 @@ Intrinsics intrinsics_from_matrix(const ArrayView<double>& K) {
   check_matrix_shape(K, 3, "K");
   const double* k = K.data;
   if (!(k[0] > 0 && k[4] > 0)) {
-    throw InvalidInput("K", "fx and fy must be > 0, got fx=" + number(k[0]) +
-                                " fy=" + number(k[4]));
+    throw InvalidInput("K", "fx and fy must be > 0, got fx=" + describe_number(k[0]) +
+                                " fy=" + describe_number(k[4]));
   }
   if (k[1] != 0 || k[3] != 0 || k[6] != 0 || k[7] != 0 || k[8] != 1) {
     throw InvalidInput("K", "expected [[fx, 0, cx], [0, fy, cy], [0, 0, 1]], got K[0,1]=" +
-                                number(k[1]) + " K[1,0]=" + number(k[3]) + " K[2,:]=(" +
-                                number(k[6]) + ", " + number(k[7]) + ", " + number(k[8]) + ")");
+                                describe_number(k[1]) + " K[1,0]=" + describe_number(k[3]) + " K[2,:]=(" +
+                                describe_number(k[6]) + ", " + describe_number(k[7]) + ", " + describe_number(k[8]) + ")");
   }
   return {k[0], k[4], k[2], k[5]};
 }
@@ -314,8 +306,8 @@ RigidPose pose_from_matrix(const ArrayView<double>& T_wc) {
   check_matrix_shape(T_wc, 4, "T_wc");
   const double* m = T_wc.data;
   if (m[12] != 0 || m[13] != 0 || m[14] != 0 || m[15] != 1) {
-    throw InvalidInput("T_wc", "last row must be (0, 0, 0, 1), got (" + number(m[12]) + ", " +
-                                   number(m[13]) + ", " + number(m[14]) + ", " + number(m[15]) +
+    throw InvalidInput("T_wc", "last row must be (0, 0, 0, 1), got (" + describe_number(m[12]) + ", " +
+                                   describe_number(m[13]) + ", " + describe_number(m[14]) + ", " + describe_number(m[15]) +
                                    ")");
   }
   RigidPose pose;
@@ -334,13 +326,13 @@ RigidPose pose_from_matrix(const ArrayView<double>& T_wc) {
   if (worst >= kRotationTolerance) {
     throw InvalidInput("T_wc",
                        "non-rigid pose: rotation block is not orthonormal (max |R^T R - I| = " +
-                           number(worst) + ")");
+                           describe_number(worst) + ")");
   }
   double det = R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) +
                R[2] * (R[3] * R[7] - R[4] * R[6]);
   if (det <= 0) {
     throw InvalidInput("T_wc", "non-rigid pose: rotation block is a reflection (det = " +
-                                   number(det) + ")");
+                                   describe_number(det) + ")");
   }
   return pose;
 }
@@ -428,14 +420,14 @@ KeyframeSelector::KeyframeSelector(const KeyframeParams& params)
     : params_(params), last_overlap_(std::numeric_limits<double>::quiet_NaN()) {
   if (!(std::isfinite(params.min_translation) && params.min_translation >= 0)) {
     throw InvalidInput("min_translation", "must be finite and >= 0, got " +
-                                              number(params.min_translation));
+                                              describe_number(params.min_translation));
   }
   if (!(params.min_rotation_deg >= 0 && params.min_rotation_deg <= 180)) {
     throw InvalidInput("min_rotation_deg", "must be in [0, 180], got " +
-                                               number(params.min_rotation_deg));
+                                               describe_number(params.min_rotation_deg));
   }
   if (!(params.min_overlap >= 0 && params.min_overlap <= 1)) {
-    throw InvalidInput("min_overlap", "must be in [0, 1], got " + number(params.min_overlap));
+    throw InvalidInput("min_overlap", "must be in [0, 1], got " + describe_number(params.min_overlap));
   }
   if (params.sample_step < 1) {
     throw InvalidInput("sample_step", "must be >= 1, got " + std::to_string(params.sample_step));

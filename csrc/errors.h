@@ -2,10 +2,18 @@
 // Python side can show it as is; the bindings map each class to an ssr_runtime exception.
 #pragma once
 
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
 namespace ssr {
+
+// A number as it should read in an error message (shortest form, e.g. "0.3", "1e-07", "nan").
+inline std::string describe_number(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
 
 // Base of every error the core throws on bad input.
 class Error : public std::runtime_error {

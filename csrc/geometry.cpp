@@ -9,8 +9,6 @@ namespace ssr {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
-
 std::vector<Vec2> footprint_polygon(const Box3D& box) {
   auto corners = box_footprint(box);
   return {corners.begin(), corners.end()};

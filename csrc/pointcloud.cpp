@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -14,14 +13,6 @@
 namespace ssr {
 
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
-
-std::string number(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 // Checks an N×3 array of finite values; returns N.
 size_t point_count(const ArrayView<float>& points) {
@@ -61,8 +52,8 @@ struct VoxelSum {
 std::int64_t voxel_index(double value, double voxel_size) {
   double cell = std::floor(value / voxel_size);
   if (std::abs(cell) > 9.0e15) {
-    throw InvalidInput("voxel_size", number(voxel_size) + " is too small for coordinate " +
-                                         number(value) + " (voxel index out of range)");
+    throw InvalidInput("voxel_size", describe_number(voxel_size) + " is too small for coordinate " +
+                                         describe_number(value) + " (voxel index out of range)");
   }
   return static_cast<std::int64_t>(cell);
 }
@@ -170,7 +161,7 @@ std::vector<size_t> trimmed_indices(const float* xyz, size_t n, double trim) {
 
 std::vector<float> voxel_downsample(const ArrayView<float>& points, double voxel_size) {
   if (!(std::isfinite(voxel_size) && voxel_size > 0)) {
-    throw InvalidInput("voxel_size", "must be finite and > 0 metres, got " + number(voxel_size));
+    throw InvalidInput("voxel_size", "must be finite and > 0 metres, got " + describe_number(voxel_size));
   }
   const size_t n = point_count(points);
   const float* xyz = points.data;
@@ -200,7 +191,7 @@ std::vector<float> voxel_downsample(const ArrayView<float>& points, double voxel
 
 Box3D fit_box(const ArrayView<float>& points, double trim) {
   if (!(trim >= 0 && trim < 0.5)) {
-    throw InvalidInput("trim", "must be in [0, 0.5), got " + number(trim));
+    throw InvalidInput("trim", "must be in [0, 0.5), got " + describe_number(trim));
   }
   const size_t n = point_count(points);
   const std::vector<size_t> kept = trimmed_indices(points.data, n, trim);
@@ -226,7 +217,7 @@ Box3D fit_box(const ArrayView<float>& points, double trim) {
   }
   if (!(z_hi > z_lo)) {
     throw InvalidInput("points",
-                       "all points lie at z = " + number(z_lo) + "; the box has no height");
+                       "all points lie at z = " + describe_number(z_lo) + "; the box has no height");
   }
   const Rectangle r = min_area_rectangle(hull);
   const Vec2 normal{-r.axis.y, r.axis.x};

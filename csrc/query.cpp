@@ -11,7 +11,6 @@ namespace ssr {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 constexpr double kDegPerRad = 180.0 / kPi;
 // Centres closer than this in the top-down plane give no direction between them.
 constexpr double kMinPlanarSeparationM = 1e-9;
@@ -20,12 +19,6 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) out += (i ? separator : "") + parts[i];
   return out;
-}
-
-std::string format_number(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.6g", value);
-  return buffer;
 }
 
 // A label argument and the name of the parameter it came in, for error messages.
@@ -103,7 +96,7 @@ std::string classify_direction(double angle_deg, DirectionGranularity granularit
   const bool ahead_or_behind = near_deg(magnitude, 0) || near_deg(magnitude, 180);
   const std::string side = angle_deg > 0 ? "left" : "right";
   auto ambiguous = [&]() {
-    return QueryError("'" + querying_id + "' lies at " + format_number(angle_deg) +
+    return QueryError("'" + querying_id + "' lies at " + describe_number(angle_deg) +
                       " degrees from the facing direction, on a boundary between the answers");
   };
   switch (granularity) {
@@ -168,7 +161,7 @@ std::vector<const Object*> first_appearances(const SceneGraph& graph,
   for (size_t i = 1; i < firsts.size(); ++i) {
     if (firsts[i]->first_seen - firsts[i - 1]->first_seen <= kTimeTieS) {
       throw QueryError("labels '" + firsts[i - 1]->label + "' and '" + firsts[i]->label +
-                       "' first appear at the same time (" + format_number(firsts[i]->first_seen) +
+                       "' first appear at the same time (" + describe_number(firsts[i]->first_seen) +
                        " s), so their order is ambiguous");
     }
   }
@@ -377,7 +370,7 @@ RelDistanceAnswer rel_distance(const SceneGraph& graph, const std::string& targe
   for (size_t i = 0; i < d.size(); ++i) {
     if (i != winner && d[i] - d[winner] <= kDistanceTieM) {
       throw QueryError("candidates '" + candidates[winner] + "' and '" + candidates[i] +
-                       "' are equally close to '" + anchor.id + "' (" + format_number(d[i]) + " m)");
+                       "' are equally close to '" + anchor.id + "' (" + describe_number(d[i]) + " m)");
     }
   }
   answer.closest = candidates[winner];

@@ -18,9 +18,9 @@ import numpy as np
 from PIL import Image
 
 from ssr_runtime.data.rooms import Layout, generate_layout
-from ssr_runtime.data.scene import (BoxRecord, Camera, FrameRecord, Room, Scene, SceneFormatError, SceneObject,
-                                    write_json_atomic)
+from ssr_runtime.data.scene import BoxRecord, Camera, FrameRecord, Room, Scene, SceneFormatError, SceneObject
 from ssr_runtime.data.trajectory import walk_poses
+from ssr_runtime.files import write_json_atomic
 
 GENERATOR_VERSION = 1
 HFOV_DEG = 60.0  # horizontal field of view, close to ScanNet's depth camera (58°)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from ssr_runtime.files import write_json_atomic
 
 SCENE_FORMAT = "ssr-scene"
 SCENE_VERSION = 1
@@ -194,18 +195,3 @@ class Scene:
 
     def save(self, folder: str | os.PathLike) -> None:
         write_json_atomic(Path(folder) / "scene.json", self.to_json())
-
-
-def write_json_atomic(path: Path, record: dict) -> None:
-    """Write JSON so that a crash leaves either the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(record, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.questions import generate_questions
 from ssr_runtime.eval.records import Question, QuestionFormatError
+from ssr_runtime.files import write_text_atomic
 
 QUESTIONS_FILE = "questions.jsonl"
 
@@ -45,17 +45,7 @@ def build_benchmark(data_dir: str | os.PathLike, seed: int, per_task_limit: int 
 
 
 def write_questions(path: Path, questions: list[Question]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            for question in questions:
-                f.write(json.dumps(question.to_json()) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_text_atomic(path, "".join(json.dumps(q.to_json()) + "\n" for q in questions))
 
 
 def load_questions(path: str | os.PathLike) -> list[Question]:

@@ -40,7 +40,8 @@ from typing import ClassVar
 
 from tqdm import tqdm
 
-from ssr_runtime.data.scene import Scene, write_json_atomic
+from ssr_runtime.data.scene import Scene
+from ssr_runtime.files import write_json_atomic, write_text_atomic
 from ssr_runtime.eval import methods as methods_package
 from ssr_runtime.eval import metrics, report
 from ssr_runtime.eval.benchmark import scene_folders
@@ -149,9 +150,8 @@ def evaluate(method: Method, questions: list[Question], data_dir: Path, out_dir:
         (r["question_type"], metrics.Score(r["strict"], r["lenient"])) for r in records)}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with (out_dir / "predictions.jsonl").open("w") as f:
-        f.writelines(json.dumps(r) + "\n" for r in records)
+    write_text_atomic(out_dir / "predictions.jsonl", "".join(json.dumps(r) + "\n" for r in records))
     write_json_atomic(out_dir / "results.json", results)
-    (out_dir / "results.md").write_text(report.markdown(results))
+    write_text_atomic(out_dir / "results.md", report.markdown(results))
     report.bar_chart(results, out_dir / "results.png")
     return results

@@ -7,10 +7,31 @@ letter of the option whose text matches the engine's answer.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+from pathlib import Path
+
 from ssr_runtime import _core
 from ssr_runtime.data.scene import Scene
+from ssr_runtime.eval.harness import Method
 from ssr_runtime.eval.questions import display_name
 from ssr_runtime.eval.records import Question
+
+
+class GraphMethod(Method):
+    """A method that builds one scene graph per scene and answers every question from it."""
+
+    @abstractmethod
+    def build_graph(self, scene: Scene, scene_dir: Path) -> _core.SceneGraph:
+        """The scene graph this method makes of the scene."""
+
+    def setup(self, scene: Scene, scene_dir: Path) -> None:
+        self.graph = self.build_graph(scene, scene_dir)
+
+    def answer(self, question: Question, scene: Scene, scene_dir: Path) -> str:
+        return answer_from_graph(self.graph, question)
+
+    def teardown(self, scene: Scene, scene_dir: Path) -> None:
+        self.graph = None
 
 
 def ground_truth_graph(scene: Scene) -> _core.SceneGraph:

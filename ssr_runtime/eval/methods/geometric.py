@@ -9,28 +9,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ssr_runtime import _core
 from ssr_runtime.data.generate import first_seen_min_pixels
 from ssr_runtime.data.readers import iter_scene_frames
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.harness import Method, MethodOptions
-from ssr_runtime.eval.records import Question
-from ssr_runtime.eval.structured import answer_from_graph
+from ssr_runtime.eval.structured import GraphMethod
 from ssr_runtime.reconstruct import reconstruct_scene
 
 
-class Geometric(Method):
+class Geometric(GraphMethod):
     name = "geometric"
 
-    def setup(self, scene: Scene, scene_dir: Path) -> None:
+    def build_graph(self, scene: Scene, scene_dir: Path) -> _core.SceneGraph:
         labels = {obj.instance_id: obj.label for obj in scene.objects}
         min_pixels = first_seen_min_pixels(scene.camera.width, scene.camera.height)
-        self.graph = reconstruct_scene(iter_scene_frames(scene_dir), labels, min_pixels)
-
-    def answer(self, question: Question, scene: Scene, scene_dir: Path) -> str:
-        return answer_from_graph(self.graph, question)
-
-    def teardown(self, scene: Scene, scene_dir: Path) -> None:
-        self.graph = None
+        return reconstruct_scene(iter_scene_frames(scene_dir), labels, min_pixels)
 
 
 def create(options: MethodOptions) -> Method:

@@ -8,23 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ssr_runtime import _core
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.harness import Method, MethodOptions
-from ssr_runtime.eval.records import Question
-from ssr_runtime.eval.structured import answer_from_graph, ground_truth_graph
+from ssr_runtime.eval.structured import GraphMethod, ground_truth_graph
 
 
-class Oracle(Method):
+class Oracle(GraphMethod):
     name = "oracle"
 
-    def setup(self, scene: Scene, scene_dir: Path) -> None:
-        self.graph = ground_truth_graph(scene)
-
-    def answer(self, question: Question, scene: Scene, scene_dir: Path) -> str:
-        return answer_from_graph(self.graph, question)
-
-    def teardown(self, scene: Scene, scene_dir: Path) -> None:
-        self.graph = None
+    def build_graph(self, scene: Scene, scene_dir: Path) -> _core.SceneGraph:
+        return ground_truth_graph(scene)
 
 
 def create(options: MethodOptions) -> Method:
