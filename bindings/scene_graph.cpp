@@ -2,6 +2,7 @@
 #include <pybind11/stl/filesystem.h>
 
 #include <array>
+#include <optional>
 #include <filesystem>
 
 #include "bindings.h"
@@ -89,11 +90,13 @@ void init_scene_graph(py::module_& m) {
   py::class_<ssr::Object>(m, "Object", "An object of the scene graph: id `label#n`, 7-DoF box, "
                                         "confidence, first/last seen time (s), observation count.")
       .def(py::init([](const std::string& label, const ssr::Box3D& box, const std::string& id,
-                       double confidence, double first_seen, double last_seen, int observations) {
-             return ssr::Object{id, label, box, confidence, first_seen, last_seen, observations};
+                       double confidence, double first_seen, std::optional<double> last_seen,
+                       int observations) {
+             return ssr::Object{id, label, box, confidence, first_seen, last_seen.value_or(first_seen),
+                                observations};
            }),
            py::arg("label"), py::arg("box"), py::arg("id") = "", py::arg("confidence") = 1.0,
-           py::arg("first_seen") = 0.0, py::arg("last_seen") = 0.0, py::arg("observations") = 1)
+           py::arg("first_seen") = 0.0, py::arg("last_seen") = py::none(), py::arg("observations") = 1)
       .def_readonly("id", &ssr::Object::id)
       .def_readonly("label", &ssr::Object::label)
       .def_readonly("box", &ssr::Object::box)

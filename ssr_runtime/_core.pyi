@@ -230,7 +230,7 @@ class Object:
         """
         Every field equal, exactly.
         """
-    def __init__(self, label: str, box: Box3D, id: str = '', confidence: typing.SupportsFloat | typing.SupportsIndex = 1.0, first_seen: typing.SupportsFloat | typing.SupportsIndex = 0.0, last_seen: typing.SupportsFloat | typing.SupportsIndex = 0.0, observations: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
+    def __init__(self, label: str, box: Box3D, id: str = '', confidence: typing.SupportsFloat | typing.SupportsIndex = 1.0, first_seen: typing.SupportsFloat | typing.SupportsIndex = 0.0, last_seen: typing.SupportsFloat | typing.SupportsIndex | None = None, observations: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
         ...
     def __repr__(self) -> str:
         ...

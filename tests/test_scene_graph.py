@@ -599,3 +599,8 @@ def test_file_errors_name_the_path(tmp_path):
     with pytest.raises(c.ParseError) as info:
         c.SceneGraph.load(tmp_path / "broken.json")
     assert (info.value.line, info.value.column) == (2, 13)
+
+
+def test_last_seen_defaults_to_first_seen():
+    obj = _core.Object("lamp", _core.Box3D((0, 0, 0.5), (0.3, 0.3, 0.6)), first_seen=2.5)
+    assert obj.last_seen == 2.5
