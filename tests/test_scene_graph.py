@@ -602,5 +602,5 @@ def test_file_errors_name_the_path(tmp_path):
 
 
 def test_last_seen_defaults_to_first_seen():
-    obj = _core.Object("lamp", _core.Box3D((0, 0, 0.5), (0.3, 0.3, 0.6)), first_seen=2.5)
+    obj = c.Object("lamp", c.Box3D((0, 0, 0.5), (0.3, 0.3, 0.6)), first_seen=2.5)
     assert obj.last_seen == 2.5
