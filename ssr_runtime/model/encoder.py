@@ -1,0 +1,108 @@
+"""FusionEncoder: frames (pixels, per-patch geometry, pose) → the tokens that fill ``<|vis|>`` slots.
+
+Written for ONNX export: plain tensor ops, no Python branching on tensor values, the frame count
+only ever appears as a leading ``-1``; attention is a hand-written block over
+``scaled_dot_product_attention`` rather than ``nn.TransformerEncoderLayer``, whose inference fast
+path does not export.
+
+Input scaling, done inside so every backend feeds raw values: world xyz and translations are
+divided by 4 m (rooms span a few metres around the origin), patch extents by 2 m; valid fraction
+and rotation entries are already in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ssr_runtime.model.config import SSRConfig
+
+WORLD_SCALE_M = 4.0
+EXTENT_SCALE_M = 2.0
+
+
+class Mlp(nn.Sequential):
+    def __init__(self, width_in: int, width_hidden: int, width_out: int) -> None:
+        super().__init__(nn.Linear(width_in, width_hidden), nn.GELU(), nn.Linear(width_hidden, width_out))
+
+
+class VitBlock(nn.Module):
+    """Pre-norm transformer block: x + attention(norm(x)), then x + mlp(norm(x))."""
+
+    def __init__(self, width: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(width)
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+        self.norm2 = nn.LayerNorm(width)
+        self.mlp = Mlp(width, 4 * width, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        frames, tokens, width = x.shape
+        qkv = self.qkv(self.norm1(x)).reshape(frames, tokens, 3, self.heads, width // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        attended = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(frames, tokens, width)
+        x = x + self.proj(attended)
+        return x + self.mlp(self.norm2(x))
+
+
+class FusionEncoder(nn.Module):
+    """pixels [N,3,64,64] in [0,1], geometry [N,8,8,7], pose [N,12] → [N, tokens_per_frame, hidden_size].
+
+    Sizes come from the config (image_size, grid, pool, ...); N is the number of frames. Frame tokens
+    are the pooled patches in row-major order, preceded by the pose token in mode 'add+interleave'.
+    In mode '2d' geometry and pose are accepted and ignored, so every mode has the same signature.
+    """
+
+    def __init__(self, config: SSRConfig) -> None:
+        super().__init__()
+        self.config = config
+        width = config.vision_dim
+        self.patch_embed = nn.Conv2d(3, width, kernel_size=config.patch, stride=config.patch)
+        self.positions = nn.Parameter(torch.randn(1, config.grid * config.grid, width) * 0.02)
+        self.blocks = nn.ModuleList(VitBlock(width, config.vision_heads) for _ in range(config.vision_layers))
+        self.norm = nn.LayerNorm(width)
+        self.geometry_mlp = Mlp(config.geometry_features, width, width) if config.fusion != "2d" else None
+        self.projector = Mlp(width, config.hidden_size, config.hidden_size)
+        self.pose_mlp = (Mlp(config.pose_features, config.hidden_size, config.hidden_size)
+                         if config.fusion == "add+interleave" else None)
+        self.register_buffer("geometry_scale", _geometry_scale(), persistent=False)
+        self.register_buffer("pose_scale", _pose_scale(), persistent=False)
+
+    def forward(self, pixels: torch.Tensor, geometry: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        dtype = self.patch_embed.weight.dtype
+        x = self.patch_embed(pixels.to(dtype)).flatten(2).transpose(1, 2) + self.positions
+        for block in self.blocks:
+            x = block(x)
+        x = self.norm(x)
+        if self.geometry_mlp is not None:
+            features = geometry.to(dtype).reshape(-1, c.grid * c.grid, c.geometry_features) * self.geometry_scale
+            x = x + self.geometry_mlp(features)
+        x = self._pool(x)
+        tokens = self.projector(x)
+        if self.pose_mlp is None:
+            return tokens
+        pose_token = self.pose_mlp(pose.to(dtype) * self.pose_scale).unsqueeze(1)
+        return torch.cat([pose_token, tokens], dim=1)
+
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        """pool×pool average over the patch grid: [N, grid², D] → [N, (grid/pool)², D], row-major."""
+        c = self.config
+        side, width = c.pooled_grid, c.vision_dim
+        x = x.reshape(-1, side, c.pool, side, c.pool, width).mean(dim=(2, 4))
+        return x.reshape(-1, side * side, width)
+
+
+def _geometry_scale() -> torch.Tensor:
+    world, extent = 1.0 / WORLD_SCALE_M, 1.0 / EXTENT_SCALE_M
+    return torch.tensor([world, world, world, 1.0, extent, extent, extent])
+
+
+def _pose_scale() -> torch.Tensor:
+    """Row-major [R | t] rows: entries 3, 7, 11 are the translation in metres."""
+    scale = torch.ones(12)
+    scale[[3, 7, 11]] = 1.0 / WORLD_SCALE_M
+    return scale
