@@ -150,7 +150,7 @@ def test_training_reduces_loss_and_greedy_stops_at_eos(tokenizer):
     pixels, geometry, pose = frames(1)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     losses = []
-    for _ in range(60):
+    for _ in range(40):
         loss = model(input_ids, torch.ones_like(input_ids), labels, pixels, geometry, pose).loss
         optimizer.zero_grad()
         loss.backward()
@@ -233,3 +233,14 @@ def test_import_without_torch_names_the_extra():
                             env={**os.environ, "PYTHONPATH": str(root)})
     assert result.returncode != 0
     assert "pip install 'ssr-runtime[train]'" in result.stderr
+
+
+@pytest.mark.parametrize("fusion", ["2d", "add+interleave"])
+def test_encoder_exports_with_a_dynamic_frame_count(tokenizer, fusion):
+    from torch.export import Dim, export
+
+    encoder = FusionEncoder(tiny_config(tokenizer, fusion)).eval()
+    count = Dim("frames", min=1, max=64)
+    program = export(encoder, frames(2), dynamic_shapes=({0: count}, {0: count}, {0: count}))
+    five = frames(5, seed=7)
+    torch.testing.assert_close(program.module()(*five), encoder(*five))

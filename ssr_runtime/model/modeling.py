@@ -82,7 +82,10 @@ class SSRModel(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, pixels: torch.Tensor | None = None,
                 geometry: torch.Tensor | None = None, pose: torch.Tensor | None = None) -> CausalLMOutputWithPast:
-        """Logits [B,T,vocab]; with labels [B,T] (-100 = not trained) also the mean next-token loss."""
+        """Logits [B,T,vocab]; with labels [B,T] (-100 = not trained) also the mean next-token loss.
+
+        Pad on the right (attention_mask 0, labels -100): positions count from each row's start.
+        """
         inputs_embeds = self.embed(input_ids, pixels, geometry, pose)
         return self.lm(inputs_embeds=inputs_embeds, attention_mask=attention_mask, labels=labels, use_cache=False)
 
