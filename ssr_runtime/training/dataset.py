@@ -80,7 +80,8 @@ def read_scan(folder: str | os.PathLike) -> Scan:
     return Scan(scene, FrameBatch.stack(inputs), views)
 
 
-def scene_samples(scan: Scan, questions: list[Question], seed: int, tokens_per_frame: int) -> tuple[list[Sample], list[Sample]]:
+def scene_samples(scan: Scan, questions: list[Question], seed: int,
+                  tokens_per_frame: int) -> tuple[list[Sample], list[Sample]]:
     """Stage-1 and stage-2 samples of one scan; the random choices depend on (seed, scene_id) only."""
     scene = scan.scene
     rng = np.random.default_rng([seed, zlib.crc32(scene.scene_id.encode())])
