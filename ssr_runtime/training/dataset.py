@@ -1,0 +1,210 @@
+"""A prepared training set: `prepare` turns a data folder of scans into the files the trainer reads,
+and `iter_samples` reads them back.
+
+```
+OUT/frames/<scene_id>.npz   the scan's keyframes: pixels uint8 [N,3,64,64], geometry float32 [N,8,8,7],
+                            pose float32 [N,12] (ssr_runtime.preprocess), frame_index int64 [N] (the
+                            frames' positions in scene.json), t float64 [N] (seconds)
+OUT/stage1.jsonl            one Sample per line: {"scene_id", "frames", "prompt", "target", "kind"};
+                            frames index the scene's npz
+OUT/stage2.jsonl            the same, frames empty
+OUT/corpus.txt              every sample's prompt + target, one after the other, for tokenizer
+                            training (each text ends with <|endoftext|>, then a newline)
+OUT/prepare.json            settings, special tokens and counts
+```
+Every file is written atomically; samples are listed in scene_id order, each scene's in its order.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import tempfile
+import zlib
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ssr_runtime.data.readers import read_color, read_depth, read_uint16_png
+from ssr_runtime.data.scene import Scene
+from ssr_runtime.eval.benchmark import scene_folders
+from ssr_runtime.eval.questions import generate_questions
+from ssr_runtime.eval.records import Question
+from ssr_runtime.files import write_json_atomic, write_text_atomic
+from ssr_runtime.preprocess import FrameBatch, frame_inputs
+from ssr_runtime.training import samples as texts
+from ssr_runtime.training.samples import KeyframeView, Sample
+
+PREPARE_FORMAT = "ssr-training-set"
+STAGE_FILES = {1: "stage1.jsonl", 2: "stage2.jsonl"}
+
+
+@dataclass(frozen=True)
+class DepthFrame:
+    depth: np.ndarray
+    K: np.ndarray
+    T_wc: np.ndarray
+
+
+@dataclass
+class Scan:
+    """A scene folder's keyframes: encoder inputs and what each one shows."""
+
+    scene: Scene
+    frames: FrameBatch
+    views: list[KeyframeView]
+
+
+def read_scan(folder: str | os.PathLike) -> Scan:
+    """Pick the keyframes of a scene folder (depth and pose of every frame) and read only their colour
+    images and instance masks."""
+    folder = Path(folder)
+    scene = Scene.load(folder)
+    cam = scene.camera
+    K = np.array([[cam.fx, 0, cam.cx], [0, cam.fy, cam.cy], [0, 0, 1]], dtype=np.float64)
+    depth_frames = [DepthFrame(read_depth(folder / r.depth, cam.depth_scale), K, np.array(r.T_wc, dtype=np.float64))
+                    for r in scene.frames]
+    threshold = texts.visibility_threshold(scene)
+    inputs, views = [], []
+    for i in texts.keyframes(depth_frames):
+        record, frame = scene.frames[i], depth_frames[i]
+        if record.instance is None:
+            raise ValueError(f"{folder / 'scene.json'}: frames[{i}] has no instance mask (needed for training)")
+        inputs.append(frame_inputs(read_color(folder / record.color), frame.depth, K, frame.T_wc))
+        mask = read_uint16_png(folder / record.instance, "instance mask")
+        views.append(KeyframeView(i, record.t, texts.visible_instances(mask, threshold)))
+    return Scan(scene, FrameBatch.stack(inputs), views)
+
+
+def scene_samples(scan: Scan, questions: list[Question], seed: int,
+                  tokens_per_frame: int) -> tuple[list[Sample], list[Sample]]:
+    """Stage-1 and stage-2 samples of one scan; the random choices depend on (seed, scene_id) only."""
+    scene = scan.scene
+    rng = np.random.default_rng([seed, zlib.crc32(scene.scene_id.encode())])
+    ids = texts.assign_ids(scene, scan.views)
+    stage1 = texts.stage1_samples(scene, scan.views, ids, tokens_per_frame, rng)
+    graph = texts.full_graph(scene, stage1.graph, scan.views, ids)
+    return stage1.samples, texts.stage2_samples(scene.scene_id, graph, questions)
+
+
+def save_npz_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _prepare_scene(task: tuple) -> tuple[str, list[dict], list[dict]]:
+    folder, out_dir, seed, tokens_per_frame, questions = task
+    scan = read_scan(folder)
+    stage1, stage2 = scene_samples(scan, questions, seed, tokens_per_frame)
+    save_npz_atomic(Path(out_dir) / "frames" / f"{scan.scene.scene_id}.npz",
+                    {"pixels": scan.frames.pixels, "geometry": scan.frames.geometry, "pose": scan.frames.pose,
+                     "frame_index": np.array([v.index for v in scan.views], dtype=np.int64),
+                     "t": np.array([v.t for v in scan.views], dtype=np.float64)})
+    return scan.scene.scene_id, [s.to_json() for s in stage1], [s.to_json() for s in stage2]
+
+
+def _jsonl(records: list[dict]) -> str:
+    return "".join(json.dumps(r) + "\n" for r in records)
+
+
+def prepare(data_dir: str | os.PathLike, out_dir: str | os.PathLike, seed: int = 0, tokens_per_frame: int = 16,
+            workers: int = 1, progress: bool = True) -> dict:
+    """Write the training set of every scene folder in `data_dir` to `out_dir` (layout above).
+
+    Stage-2 questions are the benchmark's (`generate_questions` over these scenes with `seed`).
+    `tokens_per_frame` is the encoder's visual tokens per frame (16, or 17 with interleaved pose
+    tokens). `workers` > 1 prepares scenes in that many spawned processes. Returns the manifest
+    written to prepare.json.
+    """
+    if tokens_per_frame < 1 or workers < 1:
+        raise ValueError(f"need tokens_per_frame >= 1 and workers >= 1, got {tokens_per_frame}, {workers}")
+    folders = scene_folders(data_dir)
+    questions: dict[str, list[Question]] = defaultdict(list)
+    for question in generate_questions([Scene.load(f) for f in folders.values()], seed):
+        questions[question.scene_id].append(question)
+    tasks = [(str(folder), str(out_dir), seed, tokens_per_frame, questions[scene_id])
+             for scene_id, folder in folders.items()]
+    from tqdm import tqdm
+
+    results = []
+    with tqdm(total=len(tasks), unit="scene", desc="prepare", disable=not progress) as bar:
+        if workers == 1:
+            for task in tasks:
+                results.append(_prepare_scene(task))
+                bar.update()
+        else:
+            with multiprocessing.get_context("spawn").Pool(workers) as pool:
+                for result in pool.imap(_prepare_scene, tasks):
+                    results.append(result)
+                    bar.update()
+    return _write_outputs(Path(out_dir), results, seed, tokens_per_frame)
+
+
+def _write_outputs(out: Path, results: list[tuple[str, list[dict], list[dict]]], seed: int,
+                   tokens_per_frame: int) -> dict:
+    stage1 = [r for _, records, _ in results for r in records]
+    stage2 = [r for _, _, records in results for r in records]
+    write_text_atomic(out / STAGE_FILES[1], _jsonl(stage1))
+    write_text_atomic(out / STAGE_FILES[2], _jsonl(stage2))
+    write_text_atomic(out / "corpus.txt", "".join(r["prompt"] + r["target"] + "\n" for r in stage1 + stage2))
+    kinds: dict[str, int] = defaultdict(int)
+    for record in stage1 + stage2:
+        kinds[record["kind"]] += 1
+    manifest = {"format": PREPARE_FORMAT, "version": 1, "seed": seed, "tokens_per_frame": tokens_per_frame,
+                "window": texts.WINDOW, "special_tokens": list(texts.SPECIAL_TOKENS),
+                "scenes": [scene_id for scene_id, _, _ in results],
+                "samples": {"stage1": len(stage1), "stage2": len(stage2), **dict(sorted(kinds.items()))}}
+    write_json_atomic(out / "prepare.json", manifest)
+    return manifest
+
+
+# --- reading it back -----------------------------------------------------------------------------
+
+def load_samples(out_dir: str | os.PathLike, stage: int) -> list[Sample]:
+    """The samples of stage 1 or 2; errors name the file and line."""
+    if stage not in STAGE_FILES:
+        raise ValueError(f"stage: expected 1 or 2, got {stage!r}")
+    path = Path(out_dir) / STAGE_FILES[stage]
+    samples = []
+    with path.open() as f:
+        for line_no, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise ValueError(f"{path}:{line_no}: column {e.colno}: {e.msg}") from None
+                samples.append(Sample.from_json(record, f"{path}:{line_no}"))
+    return samples
+
+
+def load_frames(out_dir: str | os.PathLike, scene_id: str) -> FrameBatch:
+    """The scan's keyframe batch."""
+    return FrameBatch.load(Path(out_dir) / "frames" / f"{scene_id}.npz")
+
+
+def iter_samples(out_dir: str | os.PathLike, stage: int) -> Iterator[tuple[Sample, FrameBatch]]:
+    """Each sample with its frames (a batch of 0 frames for stage 2). A scene's npz is read once per
+    run of consecutive samples of that scene (the files list scenes one after the other)."""
+    scene_id, batch = None, None
+    for sample in load_samples(out_dir, stage):
+        if not sample.frames:
+            yield sample, FrameBatch.stack([])
+            continue
+        if sample.scene_id != scene_id:
+            scene_id, batch = sample.scene_id, load_frames(out_dir, sample.scene_id)
+        if max(sample.frames) >= len(batch):
+            raise ValueError(f"{sample.scene_id}: frame {max(sample.frames)} beyond the {len(batch)} keyframes")
+        yield sample, batch.select(sample.frames)

@@ -1,0 +1,329 @@
+"""The training texts of one scan (docs/MODEL.md, "Texts"): stage 1 (windows of keyframes → the new
+objects' boxes and triplets, and cog maps) and stage 2 (the scene's graph and a benchmark question →
+scaffold or answer).
+
+Everything here works on a `Scene` and per-keyframe visibility (`KeyframeView`); reading images is
+`ssr_runtime.training.dataset`'s job, so these functions are cheap to test on made-up views.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ssr_runtime import _core
+from ssr_runtime.data.generate import first_seen_min_pixels
+from ssr_runtime.data.scene import Scene, SceneObject
+from ssr_runtime.eval.records import Question
+from ssr_runtime.eval.structured import engine_args
+
+WINDOW = 4  # keyframes per stage-1 window
+LOCAL_COGMAP_RES_M = 0.5
+GLOBAL_COGMAP_SHARE = 0.5  # chance that a window's cog-map sample is the global (room) map
+EMPTY_WINDOWS_PER_NONEMPTY = 0.5  # at most 1 empty-target window sample per 2 others: ≤ 1 in 3
+
+END = "<|endoftext|>"
+VIS = "<|vis|>"
+GRAPH_MARK = "<|graph|>"
+WINDOW_MARK = "<|window|>"
+NEW_MARK = "<|new|>"
+COGMAP_MARK = "<|cogmap|>"
+QUESTION_MARK = "<|question|>"
+SCAFFOLD_MARK = "<|scaffold|>"
+DIRECT_MARK = "<|direct|>"
+SPECIAL_TOKENS = (END, VIS, GRAPH_MARK, WINDOW_MARK, NEW_MARK, COGMAP_MARK, QUESTION_MARK, SCAFFOLD_MARK, DIRECT_MARK)
+
+KIND_NEW, KIND_COGMAP, KIND_SCAFFOLD, KIND_DIRECT = "new", "cogmap", "scaffold", "direct"
+STAGE1_KINDS = (KIND_NEW, KIND_COGMAP)
+STAGE2_KINDS = (KIND_SCAFFOLD, KIND_DIRECT)
+
+# The unit each numeric raw key answers in (docs/BENCHMARK.md).
+ANSWER_UNITS = {"object_counting": "", "object_abs_distance": "m", "object_size_estimation": "cm",
+                "room_size_estimation": "m2"}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One training text: `prompt` (no loss) then `target` (loss; always ends with END).
+    `frames` are positions in the scan's keyframe batch (the window's frames; empty for stage 2)."""
+
+    scene_id: str
+    frames: tuple[int, ...]
+    prompt: str
+    target: str
+    kind: str
+
+    @property
+    def text(self) -> str:
+        return self.prompt + self.target
+
+    @property
+    def target_document(self) -> str:
+        """The target without END: a document in the text formats of docs/FORMATS.md."""
+        return self.target[: -len(END)]
+
+    def to_json(self) -> dict:
+        return {"scene_id": self.scene_id, "frames": list(self.frames), "prompt": self.prompt,
+                "target": self.target, "kind": self.kind}
+
+    @classmethod
+    def from_json(cls, record: object, where: str) -> Sample:
+        if not isinstance(record, dict) or set(record) != {"scene_id", "frames", "prompt", "target", "kind"}:
+            raise ValueError(f"{where}: expected an object with scene_id, frames, prompt, target, kind")
+        frames = record["frames"]
+        if not isinstance(frames, list) or not all(isinstance(i, int) and i >= 0 for i in frames):
+            raise ValueError(f"{where}.frames: expected a list of integers >= 0, got {frames!r}")
+        if record["kind"] not in STAGE1_KINDS + STAGE2_KINDS:
+            raise ValueError(f"{where}.kind: expected one of {STAGE1_KINDS + STAGE2_KINDS}, got {record['kind']!r}")
+        if not isinstance(record["target"], str) or not record["target"].endswith(END):
+            raise ValueError(f"{where}.target: expected a string ending with {END}")
+        return cls(str(record["scene_id"]), tuple(frames), str(record["prompt"]), record["target"], record["kind"])
+
+
+# --- keyframes, windows, visibility -------------------------------------------------------------
+
+def keyframes(frames: Iterable) -> list[int]:
+    """Indices of the keyframes among `frames` (objects with depth, K, T_wc, e.g. RGBDFrame), as
+    `_core.KeyframeSelector` with its defaults picks them."""
+    selector = _core.KeyframeSelector()
+    return [i for i, frame in enumerate(frames) if selector.consider(frame.depth, frame.K, frame.T_wc)]
+
+
+def windows(keyframe_indices: Sequence[int], size: int = WINDOW) -> list[list[int]]:
+    """Consecutive groups of `size` keyframes, in order; the last group may be shorter."""
+    if size < 1:
+        raise ValueError(f"size: expected >= 1, got {size}")
+    items = list(keyframe_indices)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+@dataclass(frozen=True)
+class KeyframeView:
+    """What one keyframe shows: its frame index and time, and the instances that cover at least the
+    visibility threshold, each with the mean column (u) of its visible pixels."""
+
+    index: int
+    t: float
+    visible: dict[int, float]
+
+
+def visible_instances(instance_mask: np.ndarray, min_pixels: int) -> dict[int, float]:
+    """{instance_id: mean pixel column} of the instances (≠ 0) covering ≥ min_pixels of the mask."""
+    labels = instance_mask.ravel().astype(np.int64)
+    columns = np.broadcast_to(np.arange(instance_mask.shape[1], dtype=np.float64), instance_mask.shape).ravel()
+    counts = np.bincount(labels)
+    column_sums = np.bincount(labels, weights=columns)
+    return {int(i): float(column_sums[i] / counts[i]) for i in np.flatnonzero(counts >= min_pixels) if i != 0}
+
+
+def visibility_threshold(scene: Scene) -> int:
+    """The scene's first-seen threshold in pixels (docs/DATA.md)."""
+    threshold = scene.extras.get("first_seen_min_pixels")
+    return int(threshold) if threshold else first_seen_min_pixels(scene.camera.width, scene.camera.height)
+
+
+# --- object ids ---------------------------------------------------------------------------------
+
+def first_views(views: Sequence[KeyframeView]) -> dict[int, tuple[int, float]]:
+    """{instance_id: (position of the first keyframe showing it, its mean column there)}."""
+    first: dict[int, tuple[int, float]] = {}
+    for position, view in enumerate(views):
+        for instance, column in view.visible.items():
+            first.setdefault(instance, (position, column))
+    return first
+
+
+def appearance_order(scene: Scene, views: Sequence[KeyframeView]) -> list[SceneObject]:
+    """The scene's objects in order of first appearance in the keyframes; within one keyframe left to
+    right (what the model sees), then the objects no keyframe shows, by first_seen_t (never seen last)."""
+    first = first_views(views)
+    shown = sorted((o for o in scene.objects if o.instance_id in first),
+                   key=lambda o: (*first[o.instance_id], o.instance_id))
+    hidden = sorted((o for o in scene.objects if o.instance_id not in first),
+                    key=lambda o: (o.first_seen_t is None, o.first_seen_t or 0.0, o.instance_id))
+    return shown + hidden
+
+
+def assign_ids(scene: Scene, views: Sequence[KeyframeView]) -> dict[int, str]:
+    """{instance_id: label#n} with n counted per label in `appearance_order`, so an object first seen
+    in a window always gets the next free n of its label."""
+    counters: dict[str, int] = {}
+    ids = {}
+    for obj in appearance_order(scene, views):
+        counters[obj.label] = counters.get(obj.label, 0) + 1
+        ids[obj.instance_id] = f"{obj.label}#{counters[obj.label]}"
+    return ids
+
+
+# --- texts ----------------------------------------------------------------------------------------
+
+def graph_text(graph: _core.SceneGraph) -> str:
+    """The graph as the model reads it: every <box> line in graph order, then every <tri> line."""
+    records = [_core.BoxText(o.id, o.box) for o in graph.objects] + list(graph.triplets)
+    return _core.format_document(records)
+
+
+def target_text(lines: Sequence[str]) -> str:
+    return "\n".join(lines) + END
+
+
+def stage1_prompt(known: str, frames: int, tokens_per_frame: int, mark: str) -> str:
+    """`mark` is NEW_MARK, or COGMAP_MARK followed by a space and the anchor."""
+    return f"{GRAPH_MARK}\n{known}\n{WINDOW_MARK}{VIS * (tokens_per_frame * frames)}\n{mark}\n"
+
+
+def stage2_prompt(graph: str, question: Question, mark: str) -> str:
+    return f"{GRAPH_MARK}\n{graph}\n{QUESTION_MARK}\n{question.prompt}\n{mark}\n"
+
+
+def _box(obj: SceneObject) -> _core.Box3D:
+    return _core.Box3D(obj.box.center, obj.box.size, obj.box.yaw)
+
+
+def _new_graph(scene: Scene) -> _core.SceneGraph:
+    graph = _core.SceneGraph()
+    graph.room_polygon = [tuple(p) for p in scene.room.polygon]
+    return graph
+
+
+# --- stage 1 ------------------------------------------------------------------------------------
+
+@dataclass
+class Stage1:
+    """A scan's stage-1 samples (window order) and the graph of every object its keyframes show."""
+
+    samples: list[Sample]
+    graph: _core.SceneGraph
+
+
+def _new_objects(scene: Scene, views: Sequence[KeyframeView], window: Sequence[int], known: set[int],
+                 ids: dict[int, str]) -> list[tuple[SceneObject, float]]:
+    """(object, time of the keyframe that first shows it) for the objects the window shows first, in
+    the chain's order: that time, then label, then n (SceneGraph.extend_chain's first_seen order)."""
+    by_instance = {o.instance_id: o for o in scene.objects}
+    first_t: dict[int, float] = {}
+    for position in window:
+        for instance in views[position].visible:
+            if instance in by_instance and instance not in known:
+                first_t.setdefault(instance, views[position].t)
+
+    def chain_key(instance: int):
+        label, n = ids[instance].split("#")
+        return first_t[instance], label, int(n)
+
+    return [(by_instance[i], first_t[i]) for i in sorted(first_t, key=chain_key)]
+
+
+def _add_new_objects(graph: _core.SceneGraph, new: Sequence[tuple[SceneObject, float]],
+                     ids: dict[int, str]) -> list[str]:
+    """Add the window's new objects and their chain triplets; returns the target lines."""
+    for obj, t in new:
+        graph.add_object(_core.Object(obj.label, _box(obj), id=ids[obj.instance_id], first_seen=t, last_seen=t))
+    triplets = {t.subject: t for t in graph.extend_chain()}
+    lines = []
+    for obj, _ in new:
+        oid = ids[obj.instance_id]
+        lines.append(_core.format_box(oid, _box(obj)))
+        if oid in triplets:  # the scan's first object is the chain's root: no triplet
+            lines.append(_core.format_triplet(triplets[oid]))
+    return lines
+
+
+def cogmap_line(graph: _core.SceneGraph, anchor: str) -> str:
+    """The <cog> line for `anchor`: 'room' (the global map) or an object id (local map, res 0.5 m)."""
+    if anchor == "room":
+        return _core.format_cogmap(_core.build_global_cogmap(graph))
+    return _core.format_cogmap(_core.build_cogmap(graph, anchor, LOCAL_COGMAP_RES_M))
+
+
+def _cogmap_anchor(graph: _core.SceneGraph, rng: np.random.Generator) -> str:
+    if rng.random() < GLOBAL_COGMAP_SHARE:
+        return "room"
+    objects = graph.objects
+    return objects[int(rng.integers(len(objects)))].id
+
+
+def _drop_extra_empty(samples: list[Sample], rng: np.random.Generator) -> list[Sample]:
+    """Keep a random subset of the empty-target window samples: at most 1 per 2 non-empty ones."""
+    empty = [i for i, s in enumerate(samples) if s.kind == KIND_NEW and s.target == END]
+    nonempty = sum(1 for s in samples if s.kind == KIND_NEW and s.target != END)
+    allowed = math.floor(nonempty * EMPTY_WINDOWS_PER_NONEMPTY)
+    dropped = set(rng.permutation(empty)[allowed:].tolist()) if len(empty) > allowed else set()
+    return [s for i, s in enumerate(samples) if i not in dropped]
+
+
+def stage1_samples(scene: Scene, views: Sequence[KeyframeView], ids: dict[int, str], tokens_per_frame: int,
+                   rng: np.random.Generator) -> Stage1:
+    """Per window of WINDOW keyframes: a NEW sample (the objects it shows first: box and triplet
+    lines) and, once the graph has objects, a COGMAP sample over the objects known after it."""
+    if tokens_per_frame < 1:
+        raise ValueError(f"tokens_per_frame: expected >= 1, got {tokens_per_frame}")
+    graph, known, samples = _new_graph(scene), set(), []
+    for window in windows(range(len(views))):
+        before = graph_text(graph)
+        new = _new_objects(scene, views, window, known, ids)
+        known.update(obj.instance_id for obj, _ in new)
+        lines = _add_new_objects(graph, new, ids)
+        prompt = stage1_prompt(before, len(window), tokens_per_frame, NEW_MARK)
+        samples.append(Sample(scene.scene_id, tuple(window), prompt, target_text(lines), KIND_NEW))
+        if len(graph):
+            anchor = _cogmap_anchor(graph, rng)
+            prompt = stage1_prompt(before, len(window), tokens_per_frame, f"{COGMAP_MARK} {anchor}")
+            samples.append(Sample(scene.scene_id, tuple(window), prompt, target_text([cogmap_line(graph, anchor)]),
+                                  KIND_COGMAP))
+    return Stage1(_drop_extra_empty(samples, rng), graph)
+
+
+# --- stage 2 ------------------------------------------------------------------------------------
+
+def full_graph(scene: Scene, stage1_graph: _core.SceneGraph, views: Sequence[KeyframeView],
+               ids: dict[int, str]) -> _core.SceneGraph:
+    """Stage 1's final graph plus the objects no keyframe shows (counted by the benchmark all the
+    same), added after the scan in `appearance_order` and chained on."""
+    graph = _core.SceneGraph.from_json(stage1_graph.to_json())
+    after_scan_t = max((v.t for v in views), default=0.0) + 1.0
+    for rank, obj in enumerate(o for o in appearance_order(scene, views) if not graph.has_object(ids[o.instance_id])):
+        t = after_scan_t + rank
+        graph.add_object(_core.Object(obj.label, _box(obj), id=ids[obj.instance_id], first_seen=t, last_seen=t))
+    graph.extend_chain()
+    return graph
+
+
+def answer_line(question: Question) -> str:
+    if question.is_numeric:
+        answer = _core.Answer(value=float(question.ground_truth), unit=ANSWER_UNITS[question.question_type])
+    else:
+        answer = _core.Answer(choice=str(question.ground_truth))
+    return _core.format_answer(answer)
+
+
+def question_anchor(graph: _core.SceneGraph, question: Question) -> str | None:
+    """The scaffold's cog-map anchor: 'room' for room size (the global map carries the room's extent),
+    the object of the first label when that label is unique, else None (no map)."""
+    if question.question_type == "room_size_estimation":
+        return "room"
+    args = engine_args(question)
+    matches = graph.objects_with_label(args[0]) if args else []
+    return matches[0].id if len(matches) == 1 else None
+
+
+def scaffold_lines(graph: _core.SceneGraph, question: Question) -> list[str]:
+    anchor = question_anchor(graph, question)
+    lines = [] if anchor is None else [cogmap_line(graph, anchor)]
+    lines.append(_core.format_query(_core.Query(question.question_type, engine_args(question))))
+    lines.append(answer_line(question))
+    return lines
+
+
+def stage2_samples(scene_id: str, graph: _core.SceneGraph, questions: Sequence[Question]) -> list[Sample]:
+    """Two samples per question: SCAFFOLD (cog map, query, answer) and DIRECT (the answer alone)."""
+    text, samples = graph_text(graph), []
+    for question in questions:
+        samples.append(Sample(scene_id, (), stage2_prompt(text, question, SCAFFOLD_MARK),
+                              target_text(scaffold_lines(graph, question)), KIND_SCAFFOLD))
+        samples.append(Sample(scene_id, (), stage2_prompt(text, question, DIRECT_MARK),
+                              target_text([answer_line(question)]), KIND_DIRECT))
+    return samples

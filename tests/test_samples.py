@@ -1,0 +1,324 @@
+"""Training samples on generated scans: windows, ids, stage-1 and stage-2 texts, and the prepared files."""
+
+import json
+from collections import Counter, defaultdict
+
+import numpy as np
+import pytest
+
+from ssr_runtime import _core
+from ssr_runtime.data.generate import GenerationSettings, generate_dataset
+from ssr_runtime.data.readers import iter_scene_frames
+from ssr_runtime.data.scene import Scene
+from ssr_runtime.eval.questions import generate_questions
+from ssr_runtime.eval.structured import choice_text, engine_args, ground_truth_graph
+from ssr_runtime.training import samples as S
+from ssr_runtime.training.dataset import iter_samples, load_frames, load_samples, prepare, read_scan, scene_samples
+
+TOKENS = 3
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scans")
+    generate_dataset(folder, scenes=2, seed=11, settings=GenerationSettings(frames=30, width=160, height=120),
+                     progress=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def scans(data_dir):
+    return [read_scan(data_dir / f"scene_{seed:06d}") for seed in (11, 12)]
+
+
+@pytest.fixture(scope="module")
+def questions(scans):
+    by_scene = defaultdict(list)
+    for q in generate_questions([scan.scene for scan in scans], seed=0):
+        by_scene[q.scene_id].append(q)
+    return by_scene
+
+
+@pytest.fixture(scope="module")
+def built(scans, questions):
+    """Per scan: ids, the stage-1 result (empty windows not yet dropped), stage-1 and stage-2 samples."""
+    out = []
+    for scan in scans:
+        ids = S.assign_ids(scan.scene, scan.views)
+        stage1, stage2 = scene_samples(scan, questions[scan.scene.scene_id], seed=5, tokens_per_frame=TOKENS)
+        out.append((scan, ids, stage1, stage2))
+    return out
+
+
+def parse_target(sample):
+    assert sample.target.endswith(S.END) and sample.target.count(S.END) == 1
+    records = _core.parse_document(sample.target_document)
+    assert _core.format_document(records) == sample.target_document  # canonical text
+    return records
+
+
+def new_boxes(stage1):
+    return [r for s in stage1 if s.kind == S.KIND_NEW for r in parse_target(s) if isinstance(r, _core.BoxText)]
+
+
+# --- keyframes and windows ----------------------------------------------------------------------
+
+def test_windows_cover_keyframes_in_order():
+    for n in (0, 1, 3, 4, 5, 8, 13):
+        keys = list(range(100, 100 + 3 * n, 3))
+        groups = S.windows(keys)
+        assert [k for g in groups for k in g] == keys
+        assert all(len(g) == S.WINDOW for g in groups[:-1])
+        assert all(1 <= len(g) <= S.WINDOW for g in groups)
+    with pytest.raises(ValueError):
+        S.windows([1, 2], size=0)
+
+
+def test_keyframes_match_the_selector_and_the_scan(data_dir, scans):
+    frames = list(iter_scene_frames(data_dir / "scene_000011"))
+    chosen = S.keyframes(frames)
+    selector = _core.KeyframeSelector()
+    assert chosen == [i for i, f in enumerate(frames) if selector.consider(f.depth, f.K, f.T_wc)]
+    assert chosen[0] == 0 and chosen == sorted(set(chosen))
+    assert [v.index for v in scans[0].views] == chosen
+    assert len(scans[0].frames) == len(chosen)
+
+
+def test_visible_instances_threshold_and_mean_column():
+    mask = np.zeros((4, 6), np.uint16)
+    mask[:, 1] = 3  # 4 pixels in column 1
+    mask[0, 4:6] = 7  # 2 pixels, columns 4 and 5
+    assert S.visible_instances(mask, 2) == {3: 1.0, 7: 4.5}
+    assert S.visible_instances(mask, 3) == {3: 1.0}
+
+
+# --- ids ------------------------------------------------------------------------------------------
+
+def test_ids_follow_first_appearance_left_to_right(scans):
+    scene = scans[0].scene
+    label = Counter(o.label for o in scene.objects).most_common(1)[0][0]
+    chairs = [o for o in scene.objects if o.label == label]
+    assert len(chairs) >= 2
+    views = [S.KeyframeView(0, 0.0, {chairs[-1].instance_id: 10.0}),
+             S.KeyframeView(1, 1.0, {o.instance_id: float(100 - i) for i, o in enumerate(chairs)})]
+    ids = S.assign_ids(scene, views)
+    assert ids[chairs[-1].instance_id] == f"{label}#1"
+    # In the second keyframe the rest are numbered by column: the last listed is the leftmost.
+    rest = sorted(chairs[:-1], key=lambda o: 100 - chairs.index(o))
+    assert [ids[o.instance_id] for o in rest] == [f"{label}#{n}" for n in range(2, len(chairs) + 1)]
+    assert sorted(ids) == sorted(o.instance_id for o in scene.objects)
+
+
+def test_stage1_ids_take_the_next_free_number(built):
+    for _, _, stage1, _ in built:
+        next_n = Counter()
+        for box in new_boxes(stage1):
+            label, n = box.id.split("#")
+            next_n[label] += 1
+            assert int(n) == next_n[label], box.id
+
+
+# --- stage 1 --------------------------------------------------------------------------------------
+
+def test_every_new_object_appears_once_across_stage1_targets(built):
+    for scan, ids, stage1, _ in built:
+        shown = {i for v in scan.views for i in v.visible}
+        written = [b.id for b in new_boxes(stage1)]
+        assert len(written) == len(set(written))
+        assert sorted(written) == sorted(ids[i] for i in shown)
+        # Each box is the ground-truth box, rounded to the text's centimetres.
+        truth = {ids[o.instance_id]: o.box for o in scan.scene.objects}
+        for box in new_boxes(stage1):
+            np.testing.assert_allclose(box.box.center, truth[box.id].center, atol=0.0051)
+            np.testing.assert_allclose(box.box.size, truth[box.id].size, atol=0.0051)
+
+
+def test_new_objects_are_those_first_shown_in_the_window(built):
+    for scan, ids, stage1, _ in built:
+        first = S.first_views(scan.views)
+        for sample in (s for s in stage1 if s.kind == S.KIND_NEW):
+            written = {b.id for b in parse_target(sample) if isinstance(b, _core.BoxText)}
+            expected = {ids[i] for i, (position, _) in first.items() if position in sample.frames}
+            assert written == expected
+
+
+def test_triplet_chain_composes_to_the_box_centres(built):
+    for _, _, stage1, _ in built:
+        graph, root = _core.SceneGraph(), None
+        for sample in (s for s in stage1 if s.kind == S.KIND_NEW):
+            records = parse_target(sample)
+            for r in records:
+                if isinstance(r, _core.BoxText):
+                    graph.add_object(_core.Object(r.id.split("#")[0], r.box, id=r.id))
+                    root = root or r.id
+                else:
+                    assert isinstance(r, _core.Triplet) and graph.has_object(r.object)
+                    graph.add_triplet(r)
+        assert len(graph.triplets) == len(graph) - 1  # a tree: the root has no triplet
+        # Each rounded offset adds at most 0.005 m per axis along the path from the root.
+        report = graph.compose(root, tolerance=0.005 * len(graph) * 3 ** 0.5)
+        assert report.unreached == [] and report.inconsistent == []
+        for oid, position in report.positions.items():
+            assert np.abs(np.subtract(position, graph.object(oid).box.center)).max() <= 0.005 * len(graph) + 1e-9
+
+
+def test_triplets_follow_the_chain_rule(built):
+    # Replaying the targets in a fresh graph (first_seen = the keyframe that first shows the object),
+    # extend_chain attaches each new object exactly as written, in the order written.
+    for scan, ids, stage1, _ in built:
+        by_id = {ids[o.instance_id]: o for o in scan.scene.objects}
+        first_t = {ids[i]: scan.views[position].t for i, (position, _) in S.first_views(scan.views).items()}
+        graph = _core.SceneGraph()
+        for sample in (s for s in stage1 if s.kind == S.KIND_NEW):
+            records = parse_target(sample)
+            for b in (r for r in records if isinstance(r, _core.BoxText)):
+                o = by_id[b.id]
+                graph.add_object(_core.Object(o.label, _core.Box3D(o.box.center, o.box.size, o.box.yaw), id=b.id,
+                                              first_seen=first_t[b.id]))
+            written = [_core.format_triplet(r) for r in records if isinstance(r, _core.Triplet)]
+            assert written == [_core.format_triplet(t) for t in graph.extend_chain()]
+
+
+def test_prompts_hold_the_known_graph_and_vis_slots(built):
+    for _, _, stage1, _ in built:
+        known = ""
+        for sample in stage1:
+            assert sample.prompt.count(S.VIS) == TOKENS * len(sample.frames)
+            assert sample.prompt.startswith(f"{S.GRAPH_MARK}\n")
+            graph_part = sample.prompt[len(S.GRAPH_MARK) + 1: sample.prompt.index(f"\n{S.WINDOW_MARK}")]
+            records = _core.parse_document(graph_part)
+            kinds = [isinstance(r, _core.BoxText) for r in records]
+            assert kinds == sorted(kinds, reverse=True)  # boxes first, then triplets
+            if sample.kind == S.KIND_NEW:
+                assert sample.prompt.endswith(f"\n{S.NEW_MARK}\n")
+                assert {r.id for r in records if isinstance(r, _core.BoxText)} >= set(known.split())
+                known += " " + " ".join(b.id for b in parse_target(sample) if isinstance(b, _core.BoxText))
+            assert 1 <= len(sample.frames) <= S.WINDOW
+
+
+def test_empty_windows_are_at_most_one_in_three(built):
+    for _, _, stage1, _ in built:
+        new = [s for s in stage1 if s.kind == S.KIND_NEW]
+        assert 3 * sum(s.target == S.END for s in new) <= len(new)
+    many_empty = [S.Sample("s", (i,), "p", S.END if i % 4 else "<ans> A </ans>" + S.END, S.KIND_NEW)
+                  for i in range(12)]
+    kept = S._drop_extra_empty(many_empty, np.random.default_rng(0))
+    assert sum(s.target == S.END for s in kept) == 1 and len(kept) == 4
+    assert [s.frames for s in kept] == sorted(s.frames for s in kept)
+
+
+def test_cogmap_targets_match_the_core(built):
+    for scan, ids, stage1, _ in built:
+        by_id = {ids[o.instance_id]: o for o in scan.scene.objects}
+        graph = _core.SceneGraph()
+        graph.room_polygon = [tuple(p) for p in scan.scene.room.polygon]
+        seen = 0
+        for sample in stage1:
+            if sample.kind == S.KIND_NEW:
+                for b in (r for r in parse_target(sample) if isinstance(r, _core.BoxText)):
+                    o = by_id[b.id]
+                    graph.add_object(_core.Object(o.label, _core.Box3D(o.box.center, o.box.size, o.box.yaw), id=b.id))
+                continue
+            seen += 1
+            anchor = sample.prompt.rsplit(f"{S.COGMAP_MARK} ", 1)[1].rstrip("\n")
+            if anchor == "room":
+                expected = _core.build_global_cogmap(graph)
+            else:
+                assert graph.has_object(anchor)
+                expected = _core.build_cogmap(graph, anchor, 0.5)
+            assert sample.target_document == _core.format_cogmap(expected)
+            assert isinstance(parse_target(sample)[0], _core.CogMap)
+        assert seen >= 1
+
+
+# --- stage 2 --------------------------------------------------------------------------------------
+
+def test_stage2_targets_parse_and_their_query_answers_the_question(built, questions):
+    for scan, ids, _, stage2 in built:
+        qs = questions[scan.scene.scene_id]
+        assert len(stage2) == 2 * len(qs) > 0
+        truth = ground_truth_graph(scan.scene)
+        for q, scaffold, direct in zip(qs, stage2[0::2], stage2[1::2]):
+            assert scaffold.kind == S.KIND_SCAFFOLD and direct.kind == S.KIND_DIRECT and scaffold.frames == ()
+            assert scaffold.prompt.endswith(f"{q.prompt}\n{S.SCAFFOLD_MARK}\n")
+            assert direct.prompt.endswith(f"{q.prompt}\n{S.DIRECT_MARK}\n")
+            records = parse_target(scaffold)
+            query, answer = records[-2], records[-1]
+            assert parse_target(direct) == [answer]
+            assert query.task == q.question_type and list(query.args) == engine_args(q)
+            result = _core.run_query(truth, query)
+            if q.is_numeric:
+                assert answer.value == pytest.approx(q.ground_truth) and answer.unit == S.ANSWER_UNITS[q.question_type]
+                assert result.value == pytest.approx(q.ground_truth, abs=0.0051 if result.unit != "cm" else 0.51)
+            else:
+                assert answer.choice == q.ground_truth
+                assert q.letter_of(choice_text(q, result)) == q.ground_truth
+            assert len(records) in (2, 3) and all(isinstance(r, _core.CogMap) for r in records[:-2])
+
+
+def test_stage2_graph_holds_every_object_and_cogmaps_anchor_on_unique_labels(built, questions):
+    for scan, ids, _, stage2 in built:
+        graph_text = stage2[0].prompt.split(f"{S.GRAPH_MARK}\n", 1)[1].split(f"\n{S.QUESTION_MARK}", 1)[0]
+        records = _core.parse_document(graph_text)
+        boxes = [r.id for r in records if isinstance(r, _core.BoxText)]
+        assert sorted(boxes) == sorted(ids.values())
+        assert sum(isinstance(r, _core.Triplet) for r in records) == len(boxes) - 1
+        labels = Counter(b.split("#")[0] for b in boxes)
+        for q, sample in zip(questions[scan.scene.scene_id], stage2[0::2]):
+            maps = [r for r in parse_target(sample) if isinstance(r, _core.CogMap)]
+            if q.question_type == "room_size_estimation":
+                assert maps[0].anchor == "room"
+            elif labels[engine_args(q)[0]] == 1:
+                assert maps[0].anchor.split("#")[0] == engine_args(q)[0]
+            else:
+                assert maps == []
+
+
+# --- determinism, bad input, files -------------------------------------------------------------------
+
+def test_same_seed_same_samples(scans, questions, built):
+    for scan, _, stage1, stage2 in built:
+        again = scene_samples(scan, questions[scan.scene.scene_id], seed=5, tokens_per_frame=TOKENS)
+        assert again == (stage1, stage2)
+    other = [scene_samples(scan, questions[scan.scene.scene_id], seed=6, tokens_per_frame=TOKENS)[0] for scan in scans]
+    assert other != [b[2] for b in built]  # the cog-map anchors are drawn from the seed
+
+
+def test_bad_tokens_per_frame_and_records(scans, tmp_path):
+    with pytest.raises(ValueError, match="tokens_per_frame"):
+        S.stage1_samples(scans[0].scene, scans[0].views, {}, 0, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="frames"):
+        S.Sample.from_json({"scene_id": "s", "frames": [-1], "prompt": "", "target": S.END, "kind": "new"}, "x")
+    with pytest.raises(ValueError, match="kind"):
+        S.Sample.from_json({"scene_id": "s", "frames": [], "prompt": "", "target": S.END, "kind": "other"}, "x")
+    with pytest.raises(ValueError, match="target"):
+        S.Sample.from_json({"scene_id": "s", "frames": [], "prompt": "", "target": "no end", "kind": "new"}, "x")
+    (tmp_path / "stage1.jsonl").write_text('{"scene_id": "s"\n')
+    with pytest.raises(ValueError, match="stage1.jsonl:1"):
+        load_samples(tmp_path, 1)
+
+
+def test_prepare_writes_loadable_files(data_dir, tmp_path):
+    manifest = prepare(data_dir, tmp_path / "a", seed=3, tokens_per_frame=TOKENS, progress=False)
+    out = tmp_path / "a"
+    stage1, stage2 = load_samples(out, 1), load_samples(out, 2)
+    assert manifest["samples"]["stage1"] == len(stage1) and manifest["samples"]["stage2"] == len(stage2) > 0
+    assert manifest["scenes"] == ["scene_000011", "scene_000012"]
+    assert json.loads((out / "prepare.json").read_text()) == manifest
+    for scene_id in manifest["scenes"]:
+        scene = Scene.load(data_dir / scene_id)
+        with np.load(out / "frames" / f"{scene_id}.npz") as npz:
+            assert list(npz["t"]) == [scene.frames[i].t for i in npz["frame_index"]]
+    count = 0
+    for sample, frames in iter_samples(out, 1):
+        assert len(frames) == len(sample.frames) >= 1
+        np.testing.assert_array_equal(frames.pose, load_frames(out, sample.scene_id).pose[list(sample.frames)])
+        count += 1
+    assert count == len(stage1)
+    assert all(len(frames) == 0 for _, frames in iter_samples(out, 2))
+    corpus = (out / "corpus.txt").read_text()
+    assert corpus == "".join(s.text + "\n" for s in stage1 + stage2)
+    # Two worker processes give the same files.
+    prepare(data_dir, tmp_path / "b", seed=3, tokens_per_frame=TOKENS, workers=2, progress=False)
+    for name in ("stage1.jsonl", "stage2.jsonl", "corpus.txt", "prepare.json"):
+        assert (out / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
