@@ -138,7 +138,9 @@ void init_scene_graph(py::module_& m) {
       .def("has_object", &ssr::SceneGraph::has_object, py::arg("id"))
       .def("object", &ssr::SceneGraph::object, py::arg("id"), py::return_value_policy::copy,
            "The object with this id (QueryError if absent).")
-      .def_property_readonly("objects", &ssr::SceneGraph::objects, "All objects (copies).")
+      // Copies, not references into the graph: a later remove_object must not leave dangling objects.
+      .def_property_readonly(
+          "objects", [](const ssr::SceneGraph& g) { return g.objects(); }, "All objects (copies).")
       .def("objects_with_label",
            [](const ssr::SceneGraph& g, const std::string& label) {
              std::vector<ssr::Object> out;
@@ -148,7 +150,8 @@ void init_scene_graph(py::module_& m) {
            py::arg("label"))
       .def("remove_object", &ssr::SceneGraph::remove_object, py::arg("id"))
       .def("add_triplet", &ssr::SceneGraph::add_triplet, py::arg("triplet"))
-      .def_property_readonly("triplets", &ssr::SceneGraph::triplets, "All triplets (copies).")
+      .def_property_readonly(
+          "triplets", [](const ssr::SceneGraph& g) { return g.triplets(); }, "All triplets (copies).")
       .def_property(
           "room_polygon",
           [](const ssr::SceneGraph& g) {

@@ -604,3 +604,14 @@ def test_file_errors_name_the_path(tmp_path):
 def test_last_seen_defaults_to_first_seen():
     obj = c.Object("lamp", c.Box3D((0, 0, 0.5), (0.3, 0.3, 0.6)), first_seen=2.5)
     assert obj.last_seen == 2.5
+
+
+def test_object_lists_are_copies_that_outlive_removal():
+    g = c.SceneGraph()
+    for _ in range(3):
+        g.add_object(c.Object("chair", box((0, 0, 0.25))))
+    g.rebuild_chain()
+    objects, triplets = list(g.objects), list(g.triplets)
+    g.remove_object(objects[0].id)
+    assert [o.id for o in objects] == ["chair#1", "chair#2", "chair#3"]
+    assert all(t.subject.startswith("chair#") for t in triplets)

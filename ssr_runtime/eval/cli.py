@@ -17,6 +17,7 @@ def register(subparsers) -> None:
     parser.add_argument("--data", type=Path, required=True, help="folder of scene folders (each with a scene.json)")
     parser.add_argument("--method", required=True, choices=available_methods(), help="how questions are answered")
     parser.add_argument("--checkpoint", type=Path, help="model checkpoint, for methods that load one")
+    parser.add_argument("--variant", help="a method's variant (model: scaffold, scaffold-lm, direct)")
     parser.add_argument("--train-data", type=Path,
                         help="benchmark folder or questions.jsonl whose answer statistics the blind method uses "
                              "(default: the evaluated benchmark, as VSI-Bench does)")
@@ -49,9 +50,10 @@ def run(args: argparse.Namespace) -> int:
         path = benchmark.build_benchmark(args.data, args.seed)
         print(f"wrote {path}")
     questions = harness.limit_per_key(benchmark.load_questions(path), args.limit)
-    options = harness.MethodOptions(args.data, questions, args.seed, args.checkpoint, args.train_data)
+    options = harness.MethodOptions(args.data, questions, args.seed, args.checkpoint, args.train_data,
+                                    args.variant)
     method = harness.create_method(args.method, options)
-    out = args.out or args.data / "results" / args.method
+    out = args.out or args.data / "results" / "-".join(filter(None, (args.method, args.variant)))
     results = harness.evaluate(method, questions, args.data, out, progress=not args.no_progress)
     print(report.markdown(results))
     print(f"wrote {out}/predictions.jsonl, results.json, results.md, results.png")

@@ -73,6 +73,7 @@ class MethodOptions:
     seed: int
     checkpoint: Path | None = None
     train_data: Path | None = None
+    variant: str | None = None  # a method's own choice of mode (each method documents its variants)
 
 
 def available_methods() -> list[str]:

@@ -166,6 +166,13 @@ def graph_text(graph: _core.SceneGraph) -> str:
     return _core.format_document(records)
 
 
+def known_text(graph: _core.SceneGraph) -> str:
+    """The graph so far as a stage-1 prompt carries it: the <box> lines only. Triplets follow from the
+    boxes, and leaving them out shortens stage-1 prompts by about 40 %, which buys a 2-core CPU
+    twice the training samples in the same time."""
+    return _core.format_document([_core.BoxText(o.id, o.box) for o in graph.objects])
+
+
 def target_text(lines: Sequence[str]) -> str:
     return "\n".join(lines) + END
 
@@ -263,7 +270,7 @@ def stage1_samples(scene: Scene, views: Sequence[KeyframeView], ids: dict[int, s
         raise ValueError(f"tokens_per_frame: expected >= 1, got {tokens_per_frame}")
     graph, known, samples = _new_graph(scene), set(), []
     for window in windows(range(len(views))):
-        before = graph_text(graph)
+        before = known_text(graph)
         new = _new_objects(scene, views, window, known, ids)
         known.update(obj.instance_id for obj, _ in new)
         lines = _add_new_objects(graph, new, ids)

@@ -1,0 +1,277 @@
+"""Two-stage training of the SSR model (`ssr train`).
+
+Stage 1 (structure and grounding) trains a fresh model — and its tokenizer — on frame windows whose
+targets are the new objects' boxes and triplets, and on LocalCogMaps. Stage 2 (reasoning) starts from
+a stage-1 checkpoint and trains on questions answered over the scene graph, with a replay of stage-1
+samples so perception is not forgotten. Texts and frames come from `ssr_runtime.training.dataset`,
+prepared once per data folder (and tokens-per-frame and seed) into `DATA/.prepared/`.
+
+Everything is deterministic for a seed on one machine: the data order, the initialisation and the
+step schedule (by steps, not by time). A run writes into its output folder:
+- `checkpoint/`: the latest model + tokenizer (`save_checkpoint`), replaced atomically;
+- `training_state.pt`: optimizer, step and random states, so `--resume` continues where it stopped;
+- `train_log.jsonl`: one line per logged step (loss, learning rate, tokens/s), and `loss.png`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ssr_runtime.files import write_json_atomic
+from ssr_runtime.model import SSRConfig, SSRModel, load_checkpoint, save_checkpoint, train_tokenizer
+from ssr_runtime.training import dataset
+from ssr_runtime.training.samples import Sample
+
+IGNORE = -100
+CHECKPOINT_DIR = "checkpoint"
+STATE_FILE = "training_state.pt"
+LOG_FILE = "train_log.jsonl"
+SETTINGS_FILE = "train_settings.json"
+
+
+@dataclass
+class TrainSettings:
+    stage: int
+    data: Path  # a folder of scans (`ssr data gen`)
+    out: Path
+    config: str = "small"
+    fusion: str = "add+interleave"
+    init: Path | None = None  # stage 2: the stage-1 output folder (or its checkpoint/)
+    steps: int = 1000
+    batch_tokens: int = 4096  # padded tokens per batch (batch size × longest sample)
+    lr: float = 1e-3
+    warmup_steps: int = 50
+    weight_decay: float = 0.01
+    replay: float = 0.25  # stage 2: fraction of stage-1 samples mixed in
+    vocab_size: int = 1024
+    seed: int = 0
+    threads: int = 2
+    log_every: int = 10
+    save_every: int = 200
+    max_minutes: float | None = None  # safety stop; the schedule is by steps
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return json.loads(json.dumps(asdict(self), default=str))
+
+
+@dataclass
+class Example:
+    """One tokenized sample: ids = prompt + target; the loss covers the target only."""
+
+    ids: list[int]
+    prompt_len: int
+    scene_id: str
+    frames: list[int]
+
+
+class FrameStore:
+    """The prepared frame inputs of every scene, loaded once (uint8 pixels stay uint8 in memory)."""
+
+    def __init__(self, cache: Path, scene_ids: set[str]):
+        self.scenes = {sid: dataset.load_frames(cache, sid) for sid in sorted(scene_ids)}
+
+    def batch(self, examples: list[Example]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | tuple[None, None, None]:
+        picked = [(self.scenes[e.scene_id], i) for e in examples for i in e.frames]
+        if not picked:
+            return None, None, None
+        pixels = np.stack([f.pixels[i] for f, i in picked]).astype(np.float32) / 255.0
+        geometry = np.stack([f.geometry[i] for f, i in picked])
+        pose = np.stack([f.pose[i] for f, i in picked])
+        return torch.from_numpy(pixels), torch.from_numpy(geometry), torch.from_numpy(pose)
+
+
+def tokenize(samples: list[Sample], tokenizer, max_len: int) -> list[Example]:
+    """Prompt and target are tokenized apart, as at inference (the prompt is fed, the target
+    generated); samples longer than the model's context are dropped."""
+    examples = []
+    for sample in tqdm(samples, desc="tokenize", unit="sample", leave=False):
+        prompt = tokenizer(sample.prompt, add_special_tokens=False)["input_ids"]
+        target = tokenizer(sample.target, add_special_tokens=False)["input_ids"]
+        if len(prompt) + len(target) <= max_len:
+            examples.append(Example(prompt + target, len(prompt), sample.scene_id, list(sample.frames)))
+    return examples
+
+
+def make_batches(examples: list[Example], batch_tokens: int, rng: random.Random) -> list[list[Example]]:
+    """Length-bucketed batches under a padded-token budget, in a seeded random order."""
+    order = sorted(range(len(examples)), key=lambda i: (len(examples[i].ids), rng.random()))
+    batches, current, longest = [], [], 0
+    for i in order:
+        n = len(examples[i].ids)
+        if current and max(longest, n) * (len(current) + 1) > batch_tokens:
+            batches.append(current)
+            current, longest = [], 0
+        current.append(examples[i])
+        longest = max(longest, n)
+    if current:
+        batches.append(current)
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(batch: list[Example], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    width = max(len(e.ids) for e in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(batch), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, e in enumerate(batch):
+        n = len(e.ids)
+        ids[row, :n] = torch.tensor(e.ids)
+        labels[row, e.prompt_len:n] = ids[row, e.prompt_len:n]
+        mask[row, :n] = 1
+    return ids, labels, mask
+
+
+def learning_rate(step: int, s: TrainSettings) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak at the last step."""
+    if step < s.warmup_steps:
+        return s.lr * (step + 1) / s.warmup_steps
+    progress = min(1.0, (step - s.warmup_steps) / max(1, s.steps - s.warmup_steps))
+    return s.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def prepared(data: Path, tokens_per_frame: int, seed: int, progress: bool) -> Path:
+    """The prepared training set of `data` (made on first use; reused after)."""
+    cache = Path(data) / ".prepared" / f"tpf{tokens_per_frame}-seed{seed}"
+    if not (cache / "prepare.json").is_file():
+        dataset.prepare(data, cache, seed=seed, tokens_per_frame=tokens_per_frame, workers=2, progress=progress)
+    return cache
+
+
+def _samples(s: TrainSettings, cache: Path, rng: random.Random) -> list[Sample]:
+    stage1 = dataset.load_samples(cache, stage=1)
+    if s.stage == 1:
+        return stage1
+    stage2 = dataset.load_samples(cache, stage=2)
+    replay = rng.sample(stage1, min(len(stage1), int(len(stage2) * s.replay / (1 - s.replay))))
+    return stage2 + replay
+
+
+def _start(s: TrainSettings, out: Path, progress: bool):
+    """(model, tokenizer, prepared data): resumed, from the stage-1 checkpoint, or new (stage 1:
+    the tokenizer is trained on the prepared texts first)."""
+    if (out / STATE_FILE).is_file():
+        model, tokenizer = load_checkpoint(out / CHECKPOINT_DIR)
+    elif s.stage == 2:
+        if s.init is None:
+            raise ValueError("stage 2: --init must name the stage-1 output folder")
+        init = Path(s.init)
+        model, tokenizer = load_checkpoint(init / CHECKPOINT_DIR if (init / CHECKPOINT_DIR).is_dir() else init)
+    else:
+        tpf = SSRConfig.preset(s.config, fusion=s.fusion).tokens_per_frame
+        cache = prepared(s.data, tpf, s.seed, progress)
+        corpus = (cache / "corpus.txt").read_text().splitlines()
+        tokenizer = train_tokenizer(corpus, vocab_size=s.vocab_size)
+        return SSRModel(SSRConfig.preset(s.config, tokenizer=tokenizer, fusion=s.fusion)), tokenizer, cache
+    return model, tokenizer, prepared(s.data, model.config.tokens_per_frame, s.seed, progress)
+
+
+def train(s: TrainSettings, progress: bool = True) -> Path:
+    """Runs (or resumes) one stage; returns the checkpoint folder."""
+    torch.set_num_threads(s.threads)
+    out = Path(s.out)
+    out.mkdir(parents=True, exist_ok=True)
+    state_path = out / STATE_FILE
+    resuming = state_path.is_file()
+    torch.manual_seed(s.seed)
+    rng = random.Random(s.seed)
+    model, tokenizer, cache = _start(s, out, progress)
+    write_json_atomic(out / SETTINGS_FILE, s.to_json())
+
+    examples = tokenize(_samples(s, cache, rng), tokenizer, model.config.max_position_embeddings)
+    frames = FrameStore(cache, {e.scene_id for e in examples if e.frames})
+    optimizer = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=s.weight_decay)
+    step = 0
+    if resuming:
+        state = torch.load(state_path, weights_only=False)
+        optimizer.load_state_dict(state["optimizer"])
+        step = state["step"]
+        rng.setstate(state["python_rng"])
+        torch.set_rng_state(state["torch_rng"])
+
+    pad_id = model.config.eos_token_id
+    model.train()
+    started = time.monotonic()
+    batches: list[list[Example]] = []
+    window_tokens, window_time = 0, time.monotonic()
+    with tqdm(total=s.steps, initial=step, desc=f"stage {s.stage}", unit="step", disable=not progress) as bar:
+        while step < s.steps:
+            if not batches:
+                batches = make_batches(examples, s.batch_tokens, rng)
+            batch = batches.pop()
+            ids, labels, mask = collate(batch, pad_id)
+            pixels, geometry, pose = frames.batch(batch)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(step, s)
+            loss = model(ids, attention_mask=mask, labels=labels, pixels=pixels, geometry=geometry, pose=pose).loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            step += 1
+            window_tokens += int(mask.sum())
+            bar.update()
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+            if step % s.log_every == 0 or step == s.steps:
+                now = time.monotonic()
+                _log(out, {"stage": s.stage, "step": step, "loss": round(loss.item(), 5),
+                           "lr": learning_rate(step - 1, s), "tokens_per_s": round(window_tokens / (now - window_time), 1)})
+                window_tokens, window_time = 0, now
+            out_of_time = s.max_minutes is not None and time.monotonic() - started > 60 * s.max_minutes
+            if step % s.save_every == 0 or step == s.steps or out_of_time:
+                _save(out, model, tokenizer, optimizer, step, rng)
+            if out_of_time:
+                break
+    plot_losses(out)
+    return out / CHECKPOINT_DIR
+
+
+def _log(out: Path, record: dict) -> None:
+    with (out / LOG_FILE).open("a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def _save(out: Path, model, tokenizer, optimizer, step: int, rng: random.Random) -> None:
+    save_checkpoint(out / CHECKPOINT_DIR, model, tokenizer)
+    tmp = out / (STATE_FILE + ".tmp")
+    torch.save({"optimizer": optimizer.state_dict(), "step": step, "python_rng": rng.getstate(),
+                "torch_rng": torch.get_rng_state()}, tmp)
+    os.replace(tmp, out / STATE_FILE)
+
+
+def plot_losses(out: Path) -> Path | None:
+    """loss.png from train_log.jsonl (the training loss per logged step)."""
+    log = out / LOG_FILE
+    if not log.is_file():
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for stage in sorted({r["stage"] for r in records}):
+        rows = [r for r in records if r["stage"] == stage]
+        ax.plot([r["step"] for r in rows], [r["loss"] for r in rows], label=f"stage {stage}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (target tokens)")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path = out / "loss.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

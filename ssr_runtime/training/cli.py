@@ -1,0 +1,36 @@
+"""`ssr train`: the two training stages of the SSR model (needs the `train` extra)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train the SSR model: stage 1 (structure), stage 2 (reasoning)",
+                              description="Train one stage; rerunning with the same --out resumes it.")
+    p.add_argument("--stage", type=int, choices=(1, 2), required=True)
+    p.add_argument("--data", type=Path, required=True, help="folder of scans from `ssr data gen`")
+    p.add_argument("--out", type=Path, required=True, help="output folder (checkpoint/, logs, loss.png)")
+    p.add_argument("--config", default="small", help="model preset: small (CPU) or base (GPU)")
+    p.add_argument("--fusion", default="add+interleave", choices=("2d", "add", "add+interleave"))
+    p.add_argument("--init", type=Path, help="stage 2: the stage-1 output folder")
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--batch-tokens", type=int, default=4096)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--max-minutes", type=float, help="stop (and save) after this long")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ssr_runtime.model.train import TrainSettings, train
+
+    settings = TrainSettings(stage=args.stage, data=args.data, out=args.out, config=args.config, fusion=args.fusion,
+                             init=args.init, steps=args.steps, batch_tokens=args.batch_tokens, lr=args.lr,
+                             seed=args.seed, threads=args.threads, max_minutes=args.max_minutes)
+    checkpoint = train(settings, progress=not args.quiet)
+    print(f"checkpoint: {checkpoint}")
+    return 0
