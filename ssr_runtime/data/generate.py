@@ -8,7 +8,6 @@ complete; an interrupted folder has none and is regenerated on the next run.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import shutil
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from ssr_runtime.data.rooms import Layout, generate_layout
 from ssr_runtime.data.scene import BoxRecord, Camera, FrameRecord, Room, Scene, SceneFormatError, SceneObject
 from ssr_runtime.data.trajectory import walk_poses
 from ssr_runtime.files import write_json_atomic
+from ssr_runtime.parallel import map_tasks
 
 GENERATOR_VERSION = 1
 HFOV_DEG = 60.0  # horizontal field of view, close to ScanNet's depth camera (58°)
@@ -167,22 +167,7 @@ def generate_dataset(out: str | os.PathLike, scenes: int, seed: int = 0, setting
     out.mkdir(parents=True, exist_ok=True)
     nthreads = 0 if workers == 1 else 1
     tasks = [(str(out), seed + i, settings, nthreads) for i in range(scenes)]
-    from tqdm import tqdm
-
-    bar = tqdm(total=scenes, unit="scene", desc="ssr data gen", disable=not progress)
-    entries = []
-    if workers == 1:
-        for task in tasks:
-            entries.append(_generate_task(task))
-            bar.update()
-    else:
-        # spawn: a forked child would inherit open3d/TBB thread state from the parent.
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            for entry in pool.imap_unordered(_generate_task, tasks):
-                entries.append(entry)
-                bar.update()
-    bar.close()
-    entries.sort(key=lambda e: e["seed"])
+    entries = map_tasks(_generate_task, tasks, workers, desc="ssr data gen", progress=progress)
     write_json_atomic(out / "index.json", {"format": INDEX_FORMAT, "version": 1, "generator": settings.as_json(),
                                            "scenes": entries})
     return entries

@@ -18,9 +18,7 @@ Every file is written atomically; samples are listed in scene_id order, each sce
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import tempfile
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator
@@ -34,7 +32,8 @@ from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.benchmark import scene_folders
 from ssr_runtime.eval.questions import generate_questions
 from ssr_runtime.eval.records import Question
-from ssr_runtime.files import write_json_atomic, write_text_atomic
+from ssr_runtime.files import atomic_open, write_json_atomic, write_text_atomic
+from ssr_runtime.parallel import map_tasks
 from ssr_runtime.preprocess import FrameBatch, frame_inputs
 from ssr_runtime.training import samples as texts
 from ssr_runtime.training.samples import KeyframeView, Sample
@@ -92,17 +91,8 @@ def scene_samples(scan: Scan, questions: list[Question], seed: int,
 
 
 def save_npz_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def _prepare_scene(task: tuple) -> tuple[str, list[dict], list[dict]]:
@@ -137,19 +127,7 @@ def prepare(data_dir: str | os.PathLike, out_dir: str | os.PathLike, seed: int =
         questions[question.scene_id].append(question)
     tasks = [(str(folder), str(out_dir), seed, tokens_per_frame, questions[scene_id])
              for scene_id, folder in folders.items()]
-    from tqdm import tqdm
-
-    results = []
-    with tqdm(total=len(tasks), unit="scene", desc="prepare", disable=not progress) as bar:
-        if workers == 1:
-            for task in tasks:
-                results.append(_prepare_scene(task))
-                bar.update()
-        else:
-            with multiprocessing.get_context("spawn").Pool(workers) as pool:
-                for result in pool.imap(_prepare_scene, tasks):
-                    results.append(result)
-                    bar.update()
+    results = map_tasks(_prepare_scene, tasks, workers, desc="prepare", progress=progress)
     return _write_outputs(Path(out_dir), results, seed, tokens_per_frame)
 
 
