@@ -10,7 +10,8 @@ Everything is deterministic for a seed on one machine: the data order, the initi
 step schedule (by steps, not by time). A run writes into its output folder:
 - `checkpoint/`: the latest model + tokenizer (`save_checkpoint`), replaced atomically;
 - `training_state.pt`: optimizer, step and random states, so `--resume` continues where it stopped;
-- `train_log.jsonl`: one line per logged step (loss, learning rate, tokens/s), and `loss.png`.
+- `train_log.jsonl`: one line per logged step (mean target-token loss since the previous line,
+  learning rate, tokens/s), and `loss.png`.
 """
 
 from __future__ import annotations
@@ -205,6 +206,7 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
     started = time.monotonic()
     batches: list[list[Example]] = []
     window_tokens, window_time = 0, time.monotonic()
+    window_loss, window_targets = 0.0, 0  # target-token-weighted loss since the last log line
     with tqdm(total=s.steps, initial=step, desc=f"stage {s.stage}", unit="step", disable=not progress) as bar:
         while step < s.steps:
             if not batches:
@@ -221,13 +223,16 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
             optimizer.step()
             step += 1
             window_tokens += int(mask.sum())
+            targets = int((labels[:, 1:] != IGNORE).sum())
+            window_loss += loss.item() * targets
+            window_targets += targets
             bar.update()
             bar.set_postfix(loss=f"{loss.item():.3f}")
             if step % s.log_every == 0 or step == s.steps:
                 now = time.monotonic()
-                _log(out, {"stage": s.stage, "step": step, "loss": round(loss.item(), 5),
+                _log(out, {"stage": s.stage, "step": step, "loss": round(window_loss / max(1, window_targets), 5),
                            "lr": learning_rate(step - 1, s), "tokens_per_s": round(window_tokens / (now - window_time), 1)})
-                window_tokens, window_time = 0, now
+                window_tokens, window_time, window_loss, window_targets = 0, now, 0.0, 0
             out_of_time = s.max_minutes is not None and time.monotonic() - started > 60 * s.max_minutes
             if step % s.save_every == 0 or step == s.steps or out_of_time:
                 _save(out, model, tokenizer, optimizer, step, rng)
