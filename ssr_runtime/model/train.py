@@ -21,7 +21,7 @@ import math
 import os
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +60,6 @@ class TrainSettings:
     log_every: int = 10
     save_every: int = 200
     max_minutes: float | None = None  # safety stop; the schedule is by steps
-    extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return json.loads(json.dumps(asdict(self), default=str))
