@@ -52,15 +52,14 @@ class ModelMethod(GraphMethod):
 
     def __init__(self, checkpoint: Path, variant: str):
         from ssr_runtime.model import load_checkpoint
-        from ssr_runtime.model.inference import ReadStats, TorchReader
+        from ssr_runtime.model.inference import TorchReader
 
         model, tokenizer = load_checkpoint(checkpoint)
         self.reader = TorchReader(model, tokenizer)
         self.variant = variant
-        self.stats = ReadStats()
 
     def build_graph(self, scene: Scene, scene_dir: Path) -> _core.SceneGraph:
-        return self.reader.read(list(iter_scene_frames(scene_dir, with_instance=False)), self.stats)
+        return self.reader.read(list(iter_scene_frames(scene_dir, with_instance=False)))
 
     def answer(self, question: Question, scene: Scene, scene_dir: Path) -> str:
         _, elements = self.reader.answer(self.graph, question, scaffold=self.variant != "direct")
