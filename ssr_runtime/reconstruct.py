@@ -47,8 +47,7 @@ class InstanceFusion:
         for instance in np.flatnonzero(pixels >= self.min_pixels):
             if instance != 0:
                 self.first_seen.setdefault(int(instance), frame.t)
-        hits = _core.backproject(frame.depth, frame.K, frame.T_wc, stride=CARVE_STRIDE)
-        self.rays.append((frame.T_wc[:2, 3].copy(), hits[:, :2].astype(np.float64)))
+        self.rays.append(frame_rays(frame))
 
     def boxes(self) -> dict[int, _core.Box3D]:
         return {instance: _core.fit_box(pts, BOX_TRIM) for instance, pts in self.points.items()
@@ -75,6 +74,12 @@ def reconstruct_scene(frames: Iterable[RGBDFrame], labels: Mapping[int, str], mi
 
 
 # --- room outline -----------------------------------------------------------------------------
+
+def frame_rays(frame: RGBDFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(camera xy, xy of the surfaces hit by every CARVE_STRIDE-th pixel) of one frame."""
+    hits = _core.backproject(frame.depth, frame.K, frame.T_wc, stride=CARVE_STRIDE)
+    return frame.T_wc[:2, 3].copy(), hits[:, :2].astype(np.float64)
+
 
 def room_outline(rays: list[tuple[np.ndarray, np.ndarray]], cell: float = OUTLINE_CELL_M) -> list[tuple[float, float]]:
     """Counter-clockwise floor outline of the space the rays crossed: per frame, the camera's xy

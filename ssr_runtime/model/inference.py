@@ -20,7 +20,7 @@ from ssr_runtime.data.readers import RGBDFrame
 from ssr_runtime.eval.records import Question
 from ssr_runtime.model.modeling import SSRModel
 from ssr_runtime.preprocess import FrameBatch, frame_inputs
-from ssr_runtime.reconstruct import room_outline
+from ssr_runtime.reconstruct import frame_rays, room_outline
 from ssr_runtime.training.samples import (DIRECT_MARK, NEW_MARK, SCAFFOLD_MARK, graph_text, keyframes,
                                           known_text, stage1_prompt, stage2_prompt, windows)
 
@@ -82,8 +82,7 @@ class TorchReader:
             stats.windows += 1
             stats.outputs.append(text)
             self._merge(graph, text, frames[picked[window[0]]].t, stats)
-        graph.room_polygon = room_outline([(f.T_wc[:2, 3].copy(), _core.backproject(f.depth, f.K, f.T_wc, stride=8)[:, :2]
-                                            .astype(np.float64)) for f in frames])
+        graph.room_polygon = room_outline([frame_rays(f) for f in frames])
         return graph
 
     def _merge(self, graph: _core.SceneGraph, text: str, t: float, stats: ReadStats) -> None:
