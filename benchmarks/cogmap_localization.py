@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from ssr_runtime import _core
 from ssr_runtime.model import load_checkpoint
+from ssr_runtime.model.modeling import frame_tensors
 from ssr_runtime.model.train import prepared
 from ssr_runtime.training.dataset import iter_samples
 from ssr_runtime.training.samples import COGMAP_MARK, KIND_COGMAP
@@ -39,9 +40,7 @@ def measure(checkpoint: Path, data: Path, limit: int | None, seed: int) -> dict:
         kind = "global" if sample.prompt.rstrip().endswith(f"{COGMAP_MARK} room") else "local"
         truth = _core.parse_cogmap(sample.target_document)
         ids = torch.tensor(tokenizer(sample.prompt, add_special_tokens=False)["input_ids"])
-        pixels = torch.from_numpy(frames.pixels.astype(np.float32) / 255.0)
-        text = model.generate_text(tokenizer, ids, pixels, torch.from_numpy(frames.geometry),
-                                   torch.from_numpy(frames.pose), max_new_tokens=256)
+        text = model.generate_text(tokenizer, ids, *frame_tensors(frames), max_new_tokens=256)
         rows[kind].append(_compare(text, truth))
     return {kind: _summary(results) for kind, results in sorted(rows.items())}
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
 from ssr_runtime import _core
 from ssr_runtime.data.readers import RGBDFrame
 from ssr_runtime.eval.records import Question
-from ssr_runtime.model.modeling import SSRModel
+from ssr_runtime.model.modeling import SSRModel, frame_tensors
 from ssr_runtime.preprocess import FrameBatch, frame_inputs
 from ssr_runtime.reconstruct import frame_rays, room_outline
 from ssr_runtime.training.samples import (DIRECT_MARK, NEW_MARK, SCAFFOLD_MARK, graph_text, keyframes,
@@ -63,10 +62,6 @@ class TorchReader:
         ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         return torch.tensor(ids, dtype=torch.long, device=self.device)
 
-    def _tensors(self, batch: FrameBatch):
-        to = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(self.device)  # noqa: E731
-        return to(batch.pixels.astype(np.float32) / 255.0), to(batch.geometry), to(batch.pose)
-
     def read(self, frames: Sequence[RGBDFrame], stats: ReadStats | None = None) -> _core.SceneGraph:
         stats = stats if stats is not None else ReadStats()
         graph = _core.SceneGraph()
@@ -76,7 +71,7 @@ class TorchReader:
         per_frame = self.model.config.tokens_per_frame
         for window in windows(range(len(picked))):
             prompt = stage1_prompt(known_text(graph), len(window), per_frame, NEW_MARK)
-            pixels, geometry, pose = self._tensors(inputs.select(window))
+            pixels, geometry, pose = frame_tensors(inputs.select(window), self.device)
             text = self.model.generate_text(self.tokenizer, self._ids(prompt), pixels, geometry, pose,
                                             max_new_tokens=MAX_NEW_TOKENS_WINDOW)
             stats.windows += 1

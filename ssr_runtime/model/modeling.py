@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -32,10 +33,19 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 from ssr_runtime.model.config import SSRConfig, tokenizer_fields
 from ssr_runtime.model.encoder import FusionEncoder
 from ssr_runtime.model.tokenizer import load_tokenizer
+from ssr_runtime.preprocess import FrameBatch
 
 SSR_CONFIG_FILE = "ssr_config.json"
 ENCODER_FILE = "encoder.safetensors"
 LM_WEIGHTS_FILE = "model.safetensors"
+
+
+def frame_tensors(frames: FrameBatch, device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A prepared frame batch as the encoder's inputs: pixels scaled from uint8 to [0, 1] floats."""
+    def tensor(array):
+        return torch.from_numpy(np.ascontiguousarray(array)).to(device)
+
+    return tensor(frames.pixels.astype(np.float32) / 255.0), tensor(frames.geometry), tensor(frames.pose)
 
 
 class SSRModel(nn.Module):

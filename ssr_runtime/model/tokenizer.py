@@ -13,17 +13,21 @@ from collections.abc import Iterable
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-EOS_TOKEN = "<|endoftext|>"
-VIS_TOKEN = "<|vis|>"
-GRAPH_TOKEN = "<|graph|>"
-WINDOW_TOKEN = "<|window|>"
-NEW_TOKEN = "<|new|>"
-COGMAP_TOKEN = "<|cogmap|>"
-QUESTION_TOKEN = "<|question|>"
-SCAFFOLD_TOKEN = "<|scaffold|>"
-DIRECT_TOKEN = "<|direct|>"
-SPECIAL_TOKENS = (EOS_TOKEN, VIS_TOKEN, GRAPH_TOKEN, WINDOW_TOKEN, NEW_TOKEN, COGMAP_TOKEN, QUESTION_TOKEN,
-                  SCAFFOLD_TOKEN, DIRECT_TOKEN)
+# The special tokens belong to the training texts' contract and are defined once, beside them.
+from ssr_runtime.training.samples import COGMAP_MARK as COGMAP_TOKEN
+from ssr_runtime.training.samples import DIRECT_MARK as DIRECT_TOKEN
+from ssr_runtime.training.samples import END as EOS_TOKEN
+from ssr_runtime.training.samples import GRAPH_MARK as GRAPH_TOKEN
+from ssr_runtime.training.samples import NEW_MARK as NEW_TOKEN
+from ssr_runtime.training.samples import QUESTION_MARK as QUESTION_TOKEN
+from ssr_runtime.training.samples import SCAFFOLD_MARK as SCAFFOLD_TOKEN
+from ssr_runtime.training.samples import SPECIAL_TOKENS
+from ssr_runtime.training.samples import VIS as VIS_TOKEN
+from ssr_runtime.training.samples import WINDOW_MARK as WINDOW_TOKEN
+
+__all__ = ["COGMAP_TOKEN", "DIRECT_TOKEN", "EOS_TOKEN", "GRAPH_TOKEN", "NEW_TOKEN", "QUESTION_TOKEN",
+           "QWEN2_SPLIT_PATTERN", "SCAFFOLD_TOKEN", "SPECIAL_TOKENS", "VIS_TOKEN", "WINDOW_TOKEN",
+           "load_tokenizer", "train_tokenizer", "wrap_tokenizer"]
 
 # Qwen2's tokenizer.json split pattern, character for character.
 QWEN2_SPLIT_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|"

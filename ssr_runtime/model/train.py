@@ -30,6 +30,8 @@ from tqdm import tqdm
 
 from ssr_runtime.files import write_json_atomic
 from ssr_runtime.model import SSRConfig, SSRModel, load_checkpoint, save_checkpoint, train_tokenizer
+from ssr_runtime.model.modeling import frame_tensors
+from ssr_runtime.preprocess import FrameBatch
 from ssr_runtime.training import dataset
 from ssr_runtime.training.samples import Sample
 
@@ -82,13 +84,11 @@ class FrameStore:
         self.scenes = {sid: dataset.load_frames(cache, sid) for sid in sorted(scene_ids)}
 
     def batch(self, examples: list[Example]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | tuple[None, None, None]:
-        picked = [(self.scenes[e.scene_id], i) for e in examples for i in e.frames]
+        picked = [self.scenes[e.scene_id].select(e.frames) for e in examples if e.frames]
         if not picked:
             return None, None, None
-        pixels = np.stack([f.pixels[i] for f, i in picked]).astype(np.float32) / 255.0
-        geometry = np.stack([f.geometry[i] for f, i in picked])
-        pose = np.stack([f.pose[i] for f, i in picked])
-        return torch.from_numpy(pixels), torch.from_numpy(geometry), torch.from_numpy(pose)
+        return frame_tensors(FrameBatch(*(np.concatenate([getattr(b, name) for b in picked])
+                                          for name in ("pixels", "geometry", "pose"))))
 
 
 def tokenize(samples: list[Sample], tokenizer, max_len: int) -> list[Example]:
