@@ -179,6 +179,10 @@ void init_scene_graph(py::module_& m) {
            "Attach every object no triplet mentions, in first_seen order, to the closest object "
            "already in the chain (derived predicate, offset = centre difference). Returns the new "
            "triplets.")
+      .def("attach", &ssr::SceneGraph::attach, py::arg("ids"), py::arg("anchors"), Release(),
+           "One window's chain step: attach `ids` (first_seen order) to the closest of `anchors` and of "
+           "the ids attached before them; with no candidate an object starts a new piece (no triplet). "
+           "Returns the new triplets.")
       .def("rebuild_chain", &ssr::SceneGraph::rebuild_chain, Release(),
            "Drop all triplets and generate the chain afresh. Returns the triplets.")
       .def("compose", &ssr::SceneGraph::compose, py::arg("root"), py::arg("tolerance") = 0.05, Release(),

@@ -350,6 +350,24 @@ void SceneGraph::add_triplet(const Triplet& triplet) {
   triplets_.push_back(triplet);
 }
 
+namespace {
+
+// The candidate closest to `o` by box distance (ties: centre distance, then candidate order).
+const Object* closest_in(const Object& o, const std::vector<const Object*>& candidates) {
+  const Object* closest = nullptr;
+  std::pair<double, double> closest_key;
+  for (const Object* c : candidates) {
+    const std::pair<double, double> key{box_distance(o.box, c->box), center_distance(o.box, c->box)};
+    if (closest == nullptr || key < closest_key) {
+      closest = c;
+      closest_key = key;
+    }
+  }
+  return closest;
+}
+
+}  // namespace
+
 std::vector<Triplet> SceneGraph::extend_chain() {
   std::vector<const Object*> by_first_seen;
   for (const Object& o : objects_) by_first_seen.push_back(&o);
@@ -370,18 +388,42 @@ std::vector<Triplet> SceneGraph::extend_chain() {
   std::vector<Triplet> added;
   for (const Object* o : by_first_seen) {
     if (std::find(chain.begin(), chain.end(), o) != chain.end()) continue;
-    const Object* closest = nullptr;
-    std::pair<double, double> closest_key;  // (box distance, centre distance)
-    for (const Object* c : chain) {
-      const std::pair<double, double> key{box_distance(o->box, c->box), center_distance(o->box, c->box)};
-      if (closest == nullptr || key < closest_key) {
-        closest = c;
-        closest_key = key;
-      }
-    }
+    const Object* closest = closest_in(*o, chain);
     added.push_back({o->id, derive_predicate(o->box, closest->box), closest->id,
                      o->box.center - closest->box.center});
     chain.push_back(o);
+  }
+  triplets_.insert(triplets_.end(), added.begin(), added.end());
+  return added;
+}
+
+std::vector<Triplet> SceneGraph::attach(const std::vector<std::string>& ids,
+                                        const std::vector<std::string>& anchors) {
+  std::vector<const Object*> candidates;
+  for (const std::string& id : anchors) {
+    if (!has_object(id)) throw InvalidInput("anchors", "no object '" + id + "'");
+    candidates.push_back(&object(id));
+  }
+  std::vector<const Object*> pending;
+  for (const std::string& id : ids) {
+    if (!has_object(id)) throw InvalidInput("ids", "no object '" + id + "'");
+    if (std::find(anchors.begin(), anchors.end(), id) != anchors.end()) {
+      throw InvalidInput("ids", "'" + id + "' is also an anchor");
+    }
+    for (const Triplet& t : triplets_) {
+      if (t.subject == id) throw InvalidInput("ids", "'" + id + "' is already attached");
+    }
+    pending.push_back(&object(id));
+  }
+  std::stable_sort(pending.begin(), pending.end(), [](const Object* a, const Object* b) { return seen_before(*a, *b); });
+
+  std::vector<Triplet> added;
+  for (const Object* o : pending) {
+    const Object* closest = closest_in(*o, candidates);
+    if (closest != nullptr) {
+      added.push_back({o->id, derive_predicate(o->box, closest->box), closest->id, o->box.center - closest->box.center});
+    }
+    candidates.push_back(o);
   }
   triplets_.insert(triplets_.end(), added.begin(), added.end());
   return added;

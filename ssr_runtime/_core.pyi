@@ -307,6 +307,10 @@ class SceneGraph:
         """
     def add_triplet(self, triplet: Triplet) -> None:
         ...
+    def attach(self, ids: collections.abc.Sequence[str], anchors: collections.abc.Sequence[str]) -> list[Triplet]:
+        """
+        One window's chain step: attach `ids` (first_seen order) to the closest of `anchors` and of the ids attached before them; with no candidate an object starts a new piece (no triplet). Returns the new triplets.
+        """
     def compose(self, root: str, tolerance: typing.SupportsFloat | typing.SupportsIndex = 0.05) -> CompositionReport:
         """
         Walk the triplets from `root` (placed at its box centre) and report composed centres, unreached and inconsistent objects (tolerance in metres).

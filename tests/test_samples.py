@@ -1,6 +1,7 @@
 """Training samples on generated scans: windows, ids, stage-1 and stage-2 texts, and the prepared files."""
 
 import json
+import re
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -109,90 +110,100 @@ def test_ids_follow_first_appearance_left_to_right(scans):
     assert sorted(ids) == sorted(o.instance_id for o in scene.objects)
 
 
-def test_stage1_ids_take_the_next_free_number(built):
-    for _, _, stage1, _ in built:
-        next_n = Counter()
-        for box in new_boxes(stage1):
-            label, n = box.id.split("#")
-            next_n[label] += 1
-            assert int(n) == next_n[label], box.id
+def match_objects(scan, ids, records):
+    """The scene ids of the objects whose ground-truth boxes the <box> records show (centimetre text)."""
+    matched = []
+    for r in (r for r in records if isinstance(r, _core.BoxText)):
+        hits = [ids[o.instance_id] for o in scan.scene.objects
+                if o.label == r.id.split("#")[0] and np.abs(np.subtract(o.box.center, r.box.center)).max() <= 0.0051
+                and np.abs(np.subtract(o.box.size, r.box.size)).max() <= 0.0051]
+        assert len(hits) == 1, r
+        matched.append(hits[0])
+    return matched
 
 
-# --- stage 1 --------------------------------------------------------------------------------------
+def prompt_context(sample):
+    graph_part = sample.prompt[len(S.GRAPH_MARK) + 1: sample.prompt.index(f"\n{S.WINDOW_MARK}")]
+    return _core.parse_document(graph_part)
+
+
+def window_replay(scan, ids, stage1):
+    """Per NEW sample: (sample, context records, target records, context scene ids, new scene ids)."""
+    for sample in (s for s in stage1 if s.kind == S.KIND_NEW):
+        context, target = prompt_context(sample), parse_target(sample)
+        yield sample, context, target, match_objects(scan, ids, context), match_objects(scan, ids, target)
+
 
 def test_every_new_object_appears_once_across_stage1_targets(built):
     for scan, ids, stage1, _ in built:
         shown = {i for v in scan.views for i in v.visible}
-        written = [b.id for b in new_boxes(stage1)]
+        written = [oid for *_, new in window_replay(scan, ids, stage1) for oid in new]
         assert len(written) == len(set(written))
         assert sorted(written) == sorted(ids[i] for i in shown)
-        # Each box is the ground-truth box, rounded to the text's centimetres.
-        truth = {ids[o.instance_id]: o.box for o in scan.scene.objects}
-        for box in new_boxes(stage1):
-            np.testing.assert_allclose(box.box.center, truth[box.id].center, atol=0.0051)
-            np.testing.assert_allclose(box.box.size, truth[box.id].size, atol=0.0051)
 
 
 def test_new_objects_are_those_first_shown_in_the_window(built):
     for scan, ids, stage1, _ in built:
         first = S.first_views(scan.views)
-        for sample in (s for s in stage1 if s.kind == S.KIND_NEW):
-            written = {b.id for b in parse_target(sample) if isinstance(b, _core.BoxText)}
-            expected = {ids[i] for i, (position, _) in first.items() if position in sample.frames}
-            assert written == expected
+        for sample, *_, new in window_replay(scan, ids, stage1):
+            assert set(new) == {ids[i] for i, (position, _) in first.items() if position in sample.frames}
 
 
-def test_triplet_chain_composes_to_the_box_centres(built):
-    for _, _, stage1, _ in built:
-        graph, root = _core.SceneGraph(), None
-        for sample in (s for s in stage1 if s.kind == S.KIND_NEW):
-            records = parse_target(sample)
-            for r in records:
-                if isinstance(r, _core.BoxText):
-                    graph.add_object(_core.Object(r.id.split("#")[0], r.box, id=r.id))
-                    root = root or r.id
-                else:
-                    assert isinstance(r, _core.Triplet) and graph.has_object(r.object)
-                    graph.add_triplet(r)
-        assert len(graph.triplets) == len(graph) - 1  # a tree: the root has no triplet
-        # Each rounded offset adds at most 0.005 m per axis along the path from the root.
-        report = graph.compose(root, tolerance=0.005 * len(graph) * 3 ** 0.5)
-        assert report.unreached == [] and report.inconsistent == []
-        for oid, position in report.positions.items():
-            assert np.abs(np.subtract(position, graph.object(oid).box.center)).max() <= 0.005 * len(graph) + 1e-9
-
-
-def test_triplets_follow_the_chain_rule(built):
-    # Replaying the targets in a fresh graph (first_seen = the keyframe that first shows the object),
-    # extend_chain attaches each new object exactly as written, in the order written.
+def test_context_is_the_known_objects_near_the_window_points(built):
+    # Independent of local_object_ids' numpy: the core's box distance from a 1 mm box at each point.
     for scan, ids, stage1, _ in built:
         by_id = {ids[o.instance_id]: o for o in scan.scene.objects}
+        known, contexts = [], 0
+        for sample, context, _, context_ids, new in window_replay(scan, ids, stage1):
+            points = S.window_points(scan.frames.geometry[list(sample.frames)])
+            near = [oid for oid in known
+                    if any(_core.box_distance(_core.Box3D(p, (1e-3, 1e-3, 1e-3)), _core.Box3D(
+                        by_id[oid].box.center, by_id[oid].box.size, by_id[oid].box.yaw)) <= S.LOCAL_MARGIN_M
+                           for p in points)]
+            assert sorted(context_ids) == sorted(near)
+            assert all(isinstance(r, _core.BoxText) for r in context)
+            contexts += bool(context_ids)
+            known += new
+        assert contexts >= 2
+
+
+def test_window_ids_count_per_label_over_context_then_new(built):
+    for scan, ids, stage1, _ in built:
+        for _, context, target, _, _ in window_replay(scan, ids, stage1):
+            seen = Counter()
+            for r in [*context, *(t for t in target if isinstance(t, _core.BoxText))]:
+                label, n = r.id.split("#")
+                seen[label] += 1
+                assert int(n) == seen[label], r.id
+
+
+def test_triplets_attach_new_objects_to_the_closest_window_object(built):
+    # Replaying each window in a graph under the window's ids, SceneGraph.attach writes the same lines.
+    for scan, ids, stage1, _ in built:
         first_t = {ids[i]: scan.views[position].t for i, (position, _) in S.first_views(scan.views).items()}
-        graph = _core.SceneGraph()
-        for sample in (s for s in stage1 if s.kind == S.KIND_NEW):
-            records = parse_target(sample)
-            for b in (r for r in records if isinstance(r, _core.BoxText)):
-                o = by_id[b.id]
-                graph.add_object(_core.Object(o.label, _core.Box3D(o.box.center, o.box.size, o.box.yaw), id=b.id,
-                                              first_seen=first_t[b.id]))
-            written = [_core.format_triplet(r) for r in records if isinstance(r, _core.Triplet)]
-            assert written == [_core.format_triplet(t) for t in graph.extend_chain()]
+        by_id = {ids[o.instance_id]: o for o in scan.scene.objects}
+        pieces = 0
+        for _, context, target, context_ids, new_ids in window_replay(scan, ids, stage1):
+            graph = _core.SceneGraph()
+            for r, oid in zip([*context, *(t for t in target if isinstance(t, _core.BoxText))], context_ids + new_ids):
+                box = by_id[oid].box
+                graph.add_object(_core.Object(r.id.split("#")[0], _core.Box3D(box.center, box.size, box.yaw), id=r.id,
+                                              first_seen=first_t[oid]))
+            new_names = [t.id for t in target if isinstance(t, _core.BoxText)]
+            written = [_core.format_triplet(t) for t in target if isinstance(t, _core.Triplet)]
+            assert written == [_core.format_triplet(t) for t in graph.attach(new_names, [r.id for r in context])]
+            pieces += bool(new_names) and not context
+            assert len(written) == len(new_names) - (bool(new_names) and not context)
+        assert pieces >= 1  # the first window starts the chain
 
 
-def test_prompts_hold_the_known_graph_and_vis_slots(built):
+def test_prompts_hold_vis_slots_and_marks(built):
     for _, _, stage1, _ in built:
-        known = ""
         for sample in stage1:
             assert sample.prompt.count(S.VIS) == TOKENS * len(sample.frames)
             assert sample.prompt.startswith(f"{S.GRAPH_MARK}\n")
-            graph_part = sample.prompt[len(S.GRAPH_MARK) + 1: sample.prompt.index(f"\n{S.WINDOW_MARK}")]
-            records = _core.parse_document(graph_part)
-            kinds = [isinstance(r, _core.BoxText) for r in records]
-            assert kinds == sorted(kinds, reverse=True)  # boxes first, then triplets
-            if sample.kind == S.KIND_NEW:
-                assert sample.prompt.endswith(f"\n{S.NEW_MARK}\n")
-                assert {r.id for r in records if isinstance(r, _core.BoxText)} >= set(known.split())
-                known += " " + " ".join(b.id for b in parse_target(sample) if isinstance(b, _core.BoxText))
+            mark = S.NEW_MARK if sample.kind == S.KIND_NEW else S.COGMAP_MARK
+            assert sample.prompt.rsplit("\n", 2)[1].startswith(mark)
             assert 1 <= len(sample.frames) <= S.WINDOW
 
 
@@ -207,28 +218,39 @@ def test_empty_windows_are_at_most_one_in_three(built):
     assert [s.frames for s in kept] == sorted(s.frames for s in kept)
 
 
-def test_cogmap_targets_match_the_core(built):
+def test_cogmap_targets_map_the_window_objects(built):
+    # A cog-map sample's map is the core's, around one of its window's objects (context + new), over
+    # exactly those objects (windows whose empty NEW sample was dropped are skipped).
     for scan, ids, stage1, _ in built:
         by_id = {ids[o.instance_id]: o for o in scan.scene.objects}
-        graph = _core.SceneGraph()
-        graph.room_polygon = [tuple(p) for p in scan.scene.room.polygon]
+        window_objects = {}
+        for sample, context, target, context_ids, new_ids in window_replay(scan, ids, stage1):
+            names = [r.id for r in [*context, *target] if isinstance(r, _core.BoxText)]
+            window_objects[sample.frames] = list(zip(names, context_ids + new_ids))
         seen = 0
-        for sample in stage1:
-            if sample.kind == S.KIND_NEW:
-                for b in (r for r in parse_target(sample) if isinstance(r, _core.BoxText)):
-                    o = by_id[b.id]
-                    graph.add_object(_core.Object(o.label, _core.Box3D(o.box.center, o.box.size, o.box.yaw), id=b.id))
-                continue
-            seen += 1
+        for sample in (s for s in stage1 if s.kind == S.KIND_COGMAP and s.frames in window_objects):
+            graph = _core.SceneGraph()
+            for name, oid in window_objects[sample.frames]:
+                box = by_id[oid].box
+                graph.add_object(_core.Object(name.split("#")[0], _core.Box3D(box.center, box.size, box.yaw), id=name))
             anchor = sample.prompt.rsplit(f"{S.COGMAP_MARK} ", 1)[1].rstrip("\n")
-            if anchor == "room":
-                expected = _core.build_global_cogmap(graph)
-            else:
-                assert graph.has_object(anchor)
-                expected = _core.build_cogmap(graph, anchor, 0.5)
-            assert sample.target_document == _core.format_cogmap(expected)
-            assert isinstance(parse_target(sample)[0], _core.CogMap)
+            assert sample.target_document == _core.format_cogmap(_core.build_cogmap(graph, anchor, 0.5))
+            seen += 1
         assert seen >= 1
+
+
+def test_local_object_ids_margin_and_yaw():
+    graph = _core.SceneGraph()
+    graph.add_object(_core.Object("table", _core.Box3D((0, 0, 0.5), (2.0, 0.4, 1.0), 0.5), id="table#1"))
+    graph.add_object(_core.Object("lamp", _core.Box3D((5, 5, 0.5), (0.2, 0.2, 1.0)), id="lamp#1"))
+    geometry = np.zeros((1, 2, 2, 7), np.float32)
+    tip = np.array([np.cos(0.5), np.sin(0.5), 0.0]) * (1.0 + S.LOCAL_MARGIN_M - 0.05)  # along the heading
+    geometry[0, 0, 0, :4] = [*(tip + [0, 0, 0.5]), 1.0]
+    assert S.local_object_ids(graph, geometry) == ["table#1"]
+    geometry[0, 0, 0, 3] = 0.0  # an invalid patch is no point
+    assert S.local_object_ids(graph, geometry) == []
+    geometry[0, 1, 1, :4] = [0.0, 0.2 + S.LOCAL_MARGIN_M + 0.05, 0.5, 1.0]  # across the heading: too far...
+    assert S.local_object_ids(graph, geometry) == [] or np.cos(0.5) * 0.55 < 0.2 + S.LOCAL_MARGIN_M
 
 
 # --- stage 2 --------------------------------------------------------------------------------------
@@ -256,16 +278,16 @@ def test_stage2_targets_parse_and_their_query_answers_the_question(built, questi
             assert len(records) in (2, 3) and all(isinstance(r, _core.CogMap) for r in records[:-2])
 
 
-def test_stage2_graph_holds_every_object_and_cogmaps_anchor_on_unique_labels(built, questions):
+def test_stage2_prompts_hold_the_objects_the_question_names(built, questions):
     for scan, ids, _, stage2 in built:
-        graph_text = stage2[0].prompt.split(f"{S.GRAPH_MARK}\n", 1)[1].split(f"\n{S.QUESTION_MARK}", 1)[0]
-        records = _core.parse_document(graph_text)
-        boxes = [r.id for r in records if isinstance(r, _core.BoxText)]
-        assert sorted(boxes) == sorted(ids.values())
-        assert sum(isinstance(r, _core.Triplet) for r in records) == len(boxes) - 1
-        labels = Counter(b.split("#")[0] for b in boxes)
         for q, sample in zip(questions[scan.scene.scene_id], stage2[0::2]):
+            graph_text = sample.prompt.split(f"{S.GRAPH_MARK}\n", 1)[1].split(f"\n{S.QUESTION_MARK}", 1)[0]
+            boxes = [r.id for r in _core.parse_document(graph_text)]
+            named = {a for a in engine_args(q)}  # the engine's arguments are labels the question names
+            assert {b.split("#")[0] for b in boxes} >= named
+            assert sorted(boxes) == sorted(i for i in ids.values() if re.search(rf"\b{i.split('#')[0].replace('_', ' ')}", q.prompt))
             maps = [r for r in parse_target(sample) if isinstance(r, _core.CogMap)]
+            labels = Counter(b.split("#")[0] for b in boxes)
             if q.question_type == "room_size_estimation":
                 assert maps[0].anchor == "room"
             elif labels[engine_args(q)[0]] == 1:
@@ -286,7 +308,7 @@ def test_same_seed_same_samples(scans, questions, built):
 
 def test_bad_tokens_per_frame_and_records(scans, tmp_path):
     with pytest.raises(ValueError, match="tokens_per_frame"):
-        S.stage1_samples(scans[0].scene, scans[0].views, {}, 0, np.random.default_rng(0))
+        S.stage1_samples(scans[0].scene, scans[0].views, scans[0].frames.geometry, {}, 0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="frames"):
         S.Sample.from_json({"scene_id": "s", "frames": [-1], "prompt": "", "target": S.END, "kind": "new"}, "x")
     with pytest.raises(ValueError, match="kind"):

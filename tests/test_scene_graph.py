@@ -254,6 +254,24 @@ def test_extend_chain_only_adds_the_new_objects():
     assert g.triplets == first + added
 
 
+def test_attach_uses_only_the_anchors_and_the_ids_attached_before():
+    g = living_room()
+    # With the table as the only anchor, the shelf goes to the table although the lamp is closer:
+    # the lamp is neither an anchor nor attached in this call.
+    added = g.attach(["shelf#1", "cup#1"], ["table#1"])
+    assert [(t.subject, t.predicate, t.object) for t in added] == [("cup#1", "on", "table#1"),
+                                                                  ("shelf#1", "far_from", "table#1")]
+    assert g.triplets == added
+    # Attached in first_seen order; later ones may attach to earlier ones of the same call.
+    more = g.attach(["lamp#1", "chair#1"], [])
+    assert [(t.subject, t.object) for t in more] == [("lamp#1", "chair#1")]  # chair (t=1) starts a piece
+    for ids, anchors, field in ((["sofa#1"], [], "ids"), (["lamp#1"], [], "ids"), ([], ["sofa#1"], "anchors")):
+        with pytest.raises(c.InvalidInputError, match=field):
+            g.attach(ids, anchors)
+    with pytest.raises(c.InvalidInputError, match="also an anchor"):
+        c.SceneGraph.from_json(living_room().to_json()).attach(["cup#1"], ["cup#1"])
+
+
 def test_chain_of_an_empty_or_single_object_graph():
     g = c.SceneGraph()
     assert g.rebuild_chain() == []

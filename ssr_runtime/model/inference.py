@@ -20,8 +20,9 @@ from ssr_runtime.eval.records import Question
 from ssr_runtime.model.modeling import SSRModel, frame_tensors
 from ssr_runtime.preprocess import FrameBatch, frame_inputs
 from ssr_runtime.reconstruct import frame_rays, room_outline
-from ssr_runtime.training.samples import (DIRECT_MARK, NEW_MARK, SCAFFOLD_MARK, graph_text, keyframes,
-                                          known_text, stage1_prompt, stage2_prompt, windows)
+from ssr_runtime.training.samples import (DIRECT_MARK, NEW_MARK, SCAFFOLD_MARK, keyframes, known_text,
+                                          local_object_ids, renamed, stage1_prompt, stage2_prompt, window_names,
+                                          windows)
 
 MAX_NEW_TOKENS_WINDOW = 384
 MAX_NEW_TOKENS_ANSWER = 160
@@ -70,42 +71,50 @@ class TorchReader:
                                    for i in picked])
         per_frame = self.model.config.tokens_per_frame
         for window in windows(range(len(picked))):
-            prompt = stage1_prompt(known_text(graph), len(window), per_frame, NEW_MARK)
-            pixels, geometry, pose = frame_tensors(inputs.select(window), self.device)
+            batch = inputs.select(window)
+            context = local_object_ids(graph, batch.geometry)
+            names = window_names(graph, context)
+            prompt = stage1_prompt(known_text(renamed(graph, names), names.values()), len(window), per_frame, NEW_MARK)
+            pixels, geometry, pose = frame_tensors(batch, self.device)
             text = self.model.generate_text(self.tokenizer, self._ids(prompt), pixels, geometry, pose,
                                             max_new_tokens=MAX_NEW_TOKENS_WINDOW)
             stats.windows += 1
             stats.outputs.append(text)
-            self._merge(graph, text, frames[picked[window[0]]].t, stats)
+            self._merge(graph, text, frames[picked[window[0]]].t, names, stats)
         graph.room_polygon = room_outline([frame_rays(f) for f in frames])
         return graph
 
-    def _merge(self, graph: _core.SceneGraph, text: str, t: float, stats: ReadStats) -> None:
+    def _merge(self, graph: _core.SceneGraph, text: str, t: float, names: dict[str, str], stats: ReadStats) -> None:
+        """Merge the window's boxes into the graph; keep its triplets from a new object to an object
+        of this window (written ids are window-local: `names` maps the context's), and attach the new
+        objects without one as training did (`SceneGraph.attach` to the context)."""
         elements, bad = parse_lines(text)
         stats.lines += len(elements) + bad
         stats.bad_lines += bad
-        id_map: dict[str, str] = {}
+        in_window = {name: oid for oid, name in names.items()}
         known = {o.id for o in graph.objects}
-        created: set[str] = set()
+        created: list[str] = []
         for k, element in enumerate(e for e in elements if isinstance(e, _core.BoxText)):
             label = element.id.split("#")[0]
             merged = graph.merge(_core.Detection(label, element.box, 1.0, t + k * ORDER_STEP_S), self.merge)
-            id_map[element.id] = merged
+            in_window[element.id] = merged
             if merged not in known:
-                created.add(merged)
+                created.append(merged)
                 known.add(merged)
+        attached = set()
         for element in elements:
             if not isinstance(element, _core.Triplet):
                 continue
-            subject = id_map.get(element.subject)
-            obj = id_map.get(element.object, element.object)
-            if subject in created and graph.has_object(obj) and subject != obj:
+            subject, obj = in_window.get(element.subject), in_window.get(element.object)
+            if subject in created and subject not in attached and obj is not None and obj != subject:
                 graph.add_triplet(_core.Triplet(subject, element.predicate, obj, element.offset))
+                attached.add(subject)
             else:
                 stats.bad_lines += 1
+        graph.attach([oid for oid in created if oid not in attached], list(names))
 
     def answer(self, graph: _core.SceneGraph, question: Question, scaffold: bool) -> tuple[str, list]:
         """The model's text after the question, and its parsed elements."""
-        prompt = stage2_prompt(graph_text(graph), question, SCAFFOLD_MARK if scaffold else DIRECT_MARK)
+        prompt = stage2_prompt(graph, question, SCAFFOLD_MARK if scaffold else DIRECT_MARK)
         text = self.model.generate_text(self.tokenizer, self._ids(prompt), max_new_tokens=MAX_NEW_TOKENS_ANSWER)
         return text, parse_lines(text)[0]

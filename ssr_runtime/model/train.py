@@ -59,6 +59,7 @@ class TrainSettings:
     vocab_size: int = 1024
     seed: int = 0
     threads: int = 2
+    device: str = "cpu"  # or "cuda"; the same schedule and data order on either
     log_every: int = 10
     save_every: int = 200
     max_minutes: float | None = None  # safety stop; the schedule is by steps
@@ -83,12 +84,12 @@ class FrameStore:
     def __init__(self, cache: Path, scene_ids: set[str]):
         self.scenes = {sid: dataset.load_frames(cache, sid) for sid in sorted(scene_ids)}
 
-    def batch(self, examples: list[Example]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | tuple[None, None, None]:
+    def batch(self, examples: list[Example], device: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | tuple[None, None, None]:
         picked = [self.scenes[e.scene_id].select(e.frames) for e in examples if e.frames]
         if not picked:
             return None, None, None
         return frame_tensors(FrameBatch(*(np.concatenate([getattr(b, name) for b in picked])
-                                          for name in ("pixels", "geometry", "pose"))))
+                                          for name in ("pixels", "geometry", "pose"))), device)
 
 
 def tokenize(samples: list[Sample], tokenizer, max_len: int) -> list[Example]:
@@ -143,7 +144,7 @@ def learning_rate(step: int, s: TrainSettings) -> float:
 
 def prepared(data: Path, tokens_per_frame: int, seed: int, progress: bool) -> Path:
     """The prepared training set of `data` (made on first use; reused after)."""
-    cache = Path(data) / ".prepared" / f"tpf{tokens_per_frame}-seed{seed}"
+    cache = Path(data) / ".prepared" / f"v{dataset.PREPARE_VERSION}-tpf{tokens_per_frame}-seed{seed}"
     if not (cache / "prepare.json").is_file():
         dataset.prepare(data, cache, seed=seed, tokens_per_frame=tokens_per_frame, workers=2, progress=progress)
     return cache
@@ -187,6 +188,7 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
     torch.manual_seed(s.seed)
     rng = random.Random(s.seed)
     model, tokenizer, cache = _start(s, out, progress)
+    model.to(s.device)
     write_json_atomic(out / SETTINGS_FILE, s.to_json())
 
     examples = tokenize(_samples(s, cache, rng), tokenizer, model.config.max_position_embeddings)
@@ -194,11 +196,11 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
     optimizer = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=s.weight_decay)
     step = 0
     if resuming:
-        state = torch.load(state_path, weights_only=False)
+        state = torch.load(state_path, weights_only=False, map_location=s.device)
         optimizer.load_state_dict(state["optimizer"])
         step = state["step"]
         rng.setstate(state["python_rng"])
-        torch.set_rng_state(state["torch_rng"])
+        torch.set_rng_state(state["torch_rng"].cpu())
 
     pad_id = model.config.eos_token_id
     model.train()
@@ -211,8 +213,8 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
             if not batches:
                 batches = make_batches(examples, s.batch_tokens, rng)
             batch = batches.pop()
-            ids, labels, mask = collate(batch, pad_id)
-            pixels, geometry, pose = frames.batch(batch)
+            ids, labels, mask = (t.to(s.device) for t in collate(batch, pad_id))
+            pixels, geometry, pose = frames.batch(batch, s.device)
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, s)
             loss = model(ids, attention_mask=mask, labels=labels, pixels=pixels, geometry=geometry, pose=pose).loss

@@ -20,6 +20,7 @@ def register(subparsers) -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu or cuda (a GPU run of the same schedule)")
     p.add_argument("--max-minutes", type=float, help="stop (and save) after this long")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
@@ -30,7 +31,8 @@ def _train(args: argparse.Namespace) -> int:
 
     settings = TrainSettings(stage=args.stage, data=args.data, out=args.out, config=args.config, fusion=args.fusion,
                              init=args.init, steps=args.steps, batch_tokens=args.batch_tokens, lr=args.lr,
-                             seed=args.seed, threads=args.threads, max_minutes=args.max_minutes)
+                             seed=args.seed, threads=args.threads, device=args.device,
+                             max_minutes=args.max_minutes)
     checkpoint = train(settings, progress=not args.quiet)
     print(f"checkpoint: {checkpoint}")
     return 0

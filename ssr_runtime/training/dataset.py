@@ -39,6 +39,7 @@ from ssr_runtime.training import samples as texts
 from ssr_runtime.training.samples import KeyframeView, Sample
 
 PREPARE_FORMAT = "ssr-training-set"
+PREPARE_VERSION = 2  # 2: window-local contexts and ids, question-named stage-2 contexts
 STAGE_FILES = {1: "stage1.jsonl", 2: "stage2.jsonl"}
 
 
@@ -85,7 +86,7 @@ def scene_samples(scan: Scan, questions: list[Question], seed: int,
     scene = scan.scene
     rng = np.random.default_rng([seed, zlib.crc32(scene.scene_id.encode())])
     ids = texts.assign_ids(scene, scan.views)
-    stage1 = texts.stage1_samples(scene, scan.views, ids, tokens_per_frame, rng)
+    stage1 = texts.stage1_samples(scene, scan.views, scan.frames.geometry, ids, tokens_per_frame, rng)
     graph = texts.full_graph(scene, stage1.graph, scan.views, ids)
     return stage1.samples, texts.stage2_samples(scene.scene_id, graph, questions)
 
@@ -141,7 +142,7 @@ def _write_outputs(out: Path, results: list[tuple[str, list[dict], list[dict]]],
     kinds: dict[str, int] = defaultdict(int)
     for record in stage1 + stage2:
         kinds[record["kind"]] += 1
-    manifest = {"format": PREPARE_FORMAT, "version": 1, "seed": seed, "tokens_per_frame": tokens_per_frame,
+    manifest = {"format": PREPARE_FORMAT, "version": PREPARE_VERSION, "seed": seed, "tokens_per_frame": tokens_per_frame,
                 "window": texts.WINDOW, "special_tokens": list(texts.SPECIAL_TOKENS),
                 "scenes": [scene_id for scene_id, _, _ in results],
                 "samples": {"stage1": len(stage1), "stage2": len(stage2), **dict(sorted(kinds.items()))}}

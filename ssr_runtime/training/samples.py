@@ -9,6 +9,7 @@ Everything here works on a `Scene` and per-keyframe visibility (`KeyframeView`);
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -17,12 +18,13 @@ import numpy as np
 from ssr_runtime import _core
 from ssr_runtime.data.generate import first_seen_min_pixels
 from ssr_runtime.data.scene import Scene, SceneObject
+from ssr_runtime.eval.questions import display_name
 from ssr_runtime.eval.records import Question
 from ssr_runtime.eval.structured import engine_args
 
 WINDOW = 4  # keyframes per stage-1 window
 LOCAL_COGMAP_RES_M = 0.5
-GLOBAL_COGMAP_SHARE = 0.5  # chance that a window's cog-map sample is the global (room) map
+LOCAL_MARGIN_M = 0.3  # a known object is in a window's context when a patch point is this close to its box
 EMPTY_WINDOWS_PER_NONEMPTY = 0.5  # at most 1 empty-target window sample per 2 others: ≤ 1 in 3
 
 END = "<|endoftext|>"
@@ -160,17 +162,53 @@ def assign_ids(scene: Scene, views: Sequence[KeyframeView]) -> dict[int, str]:
 
 # --- texts ----------------------------------------------------------------------------------------
 
-def graph_text(graph: _core.SceneGraph) -> str:
-    """The graph as the model reads it: every <box> line in graph order, then every <tri> line."""
-    records = [_core.BoxText(o.id, o.box) for o in graph.objects] + list(graph.triplets)
-    return _core.format_document(records)
+def known_text(graph: _core.SceneGraph, ids: Iterable[str]) -> str:
+    """The <box> lines of the objects `ids` (graph order): the known objects a prompt carries."""
+    wanted = set(ids)
+    return _core.format_document([_core.BoxText(o.id, o.box) for o in graph.objects if o.id in wanted])
 
 
-def known_text(graph: _core.SceneGraph) -> str:
-    """The graph so far as a stage-1 prompt carries it: the <box> lines only. Triplets follow from the
-    boxes, and leaving them out shortens stage-1 prompts by about 40 %, which buys a 2-core CPU
-    twice the training samples in the same time."""
-    return _core.format_document([_core.BoxText(o.id, o.box) for o in graph.objects])
+def window_points(geometry: np.ndarray) -> np.ndarray:
+    """The mean world points [M,3] of a window's valid patches (geometry [N,G,G,7]: xyz, valid, extent)."""
+    geometry = np.asarray(geometry, dtype=np.float64)
+    return geometry[..., :3][geometry[..., 3] > 0].reshape(-1, 3)
+
+
+def local_object_ids(graph: _core.SceneGraph, geometry: np.ndarray) -> list[str]:
+    """The known objects a window looks at: those within LOCAL_MARGIN_M of a patch point (graph order).
+    Stage-1 prompts carry only these, so a prompt's length follows what the camera sees, not the
+    scene's size (run 1 stalled on whole-graph prompts, docs/MODEL.md); the test reads the encoder's
+    own inputs, so training and inference pick the same objects."""
+    points = window_points(geometry)
+    local = []
+    for obj in graph.objects:
+        box = obj.box
+        d = points - np.asarray(box.center)
+        c, s = math.cos(box.yaw), math.sin(box.yaw)
+        in_box_frame = np.stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1], d[:, 2]], axis=1)
+        half = np.asarray(box.size) / 2
+        outside = in_box_frame - np.clip(in_box_frame, -half, half)
+        if len(points) and np.min(np.linalg.norm(outside, axis=1)) <= LOCAL_MARGIN_M:
+            local.append(obj.id)
+    return local
+
+
+def question_object_ids(graph: _core.SceneGraph, question_text: str) -> list[str]:
+    """The objects whose label the question names (a label matches at a word start, so plurals count):
+    the part of the graph a stage-2 prompt carries."""
+    named = {label for label in {o.label for o in graph.objects}
+             if re.search(rf"\b{re.escape(display_name(label))}", question_text)}
+    return [o.id for o in graph.objects if o.label in named]
+
+
+def subgraph(graph: _core.SceneGraph, ids: Iterable[str]) -> _core.SceneGraph:
+    """A graph of the objects `ids` (no triplets) with `graph`'s room outline."""
+    wanted, part = set(ids), _core.SceneGraph()
+    part.room_polygon = graph.room_polygon
+    for obj in graph.objects:
+        if obj.id in wanted:
+            part.add_object(obj)
+    return part
 
 
 def target_text(lines: Sequence[str]) -> str:
@@ -182,8 +220,10 @@ def stage1_prompt(known: str, frames: int, tokens_per_frame: int, mark: str) -> 
     return f"{GRAPH_MARK}\n{known}\n{WINDOW_MARK}{VIS * (tokens_per_frame * frames)}\n{mark}\n"
 
 
-def stage2_prompt(graph: str, question: Question, mark: str) -> str:
-    return f"{GRAPH_MARK}\n{graph}\n{QUESTION_MARK}\n{question.prompt}\n{mark}\n"
+def stage2_prompt(graph: _core.SceneGraph, question: Question, mark: str) -> str:
+    """The question after the <box> lines of the objects it names (`question_object_ids`)."""
+    context = known_text(graph, question_object_ids(graph, question.prompt))
+    return f"{GRAPH_MARK}\n{context}\n{QUESTION_MARK}\n{question.prompt}\n{mark}\n"
 
 
 def _box(obj: SceneObject) -> _core.Box3D:
@@ -224,18 +264,40 @@ def _new_objects(scene: Scene, views: Sequence[KeyframeView], window: Sequence[i
     return [(by_instance[i], first_t[i]) for i in sorted(first_t, key=chain_key)]
 
 
-def _add_new_objects(graph: _core.SceneGraph, new: Sequence[tuple[SceneObject, float]],
-                     ids: dict[int, str]) -> list[str]:
-    """Add the window's new objects and their chain triplets; returns the target lines."""
-    for obj, t in new:
-        graph.add_object(_core.Object(obj.label, _box(obj), id=ids[obj.instance_id], first_seen=t, last_seen=t))
-    triplets = {t.subject: t for t in graph.extend_chain()}
+def window_names(graph: _core.SceneGraph, context: Sequence[str], new: Sequence[str] = ()) -> dict[str, str]:
+    """{graph id: window-local id}: label#k counted per label over the context objects, then the new
+    ones. A window's texts use these, so an id is predictable from what the prompt shows (the scene-wide
+    n of an object the prompt does not list is not)."""
+    counters: dict[str, int] = {}
+    names = {}
+    for oid in [*context, *new]:
+        label = graph.object(oid).label
+        counters[label] = counters.get(label, 0) + 1
+        names[oid] = f"{label}#{counters[label]}"
+    return names
+
+
+def renamed(graph: _core.SceneGraph, names: dict[str, str]) -> _core.SceneGraph:
+    """The objects `names` lists, under their new ids, in that order (no triplets)."""
+    part = _core.SceneGraph()
+    part.room_polygon = graph.room_polygon
+    for oid, name in names.items():
+        obj = graph.object(oid)
+        part.add_object(_core.Object(obj.label, obj.box, id=name, first_seen=obj.first_seen, last_seen=obj.last_seen))
+    return part
+
+
+def _attach_lines(graph: _core.SceneGraph, new: Sequence[str], context: Sequence[str],
+                  names: dict[str, str]) -> list[str]:
+    """Attach the window's new objects to the chain (`SceneGraph.attach` to the context); returns
+    their box and triplet lines under the window's names."""
+    triplets = {t.subject: t for t in graph.attach(list(new), list(context))}
     lines = []
-    for obj, _ in new:
-        oid = ids[obj.instance_id]
-        lines.append(_core.format_box(oid, _box(obj)))
-        if oid in triplets:  # the scan's first object is the chain's root: no triplet
-            lines.append(_core.format_triplet(triplets[oid]))
+    for oid in new:
+        lines.append(_core.format_box(names[oid], graph.object(oid).box))
+        if oid in triplets:  # the first object of a window with no context starts a new piece: no triplet
+            t = triplets[oid]
+            lines.append(_core.format_triplet(_core.Triplet(names[t.subject], t.predicate, names[t.object], t.offset)))
     return lines
 
 
@@ -247,8 +309,6 @@ def cogmap_line(graph: _core.SceneGraph, anchor: str) -> str:
 
 
 def _cogmap_anchor(graph: _core.SceneGraph, rng: np.random.Generator) -> str:
-    if rng.random() < GLOBAL_COGMAP_SHARE:
-        return "room"
     objects = graph.objects
     return objects[int(rng.integers(len(objects)))].id
 
@@ -262,24 +322,34 @@ def _drop_extra_empty(samples: list[Sample], rng: np.random.Generator) -> list[S
     return [s for i, s in enumerate(samples) if i not in dropped]
 
 
-def stage1_samples(scene: Scene, views: Sequence[KeyframeView], ids: dict[int, str], tokens_per_frame: int,
-                   rng: np.random.Generator) -> Stage1:
-    """Per window of WINDOW keyframes: a NEW sample (the objects it shows first: box and triplet
-    lines) and, once the graph has objects, a COGMAP sample over the objects known after it."""
+def stage1_samples(scene: Scene, views: Sequence[KeyframeView], geometry: np.ndarray, ids: dict[int, str],
+                   tokens_per_frame: int, rng: np.random.Generator) -> Stage1:
+    """Per window of WINDOW keyframes (`geometry` [N,G,G,7]: the keyframes' encoder inputs): a NEW
+    sample (given the known objects the window looks at, the objects it shows first: box and
+    triplet lines) and, when the window's context is not empty, a COGMAP sample: the local map, around
+    one of its objects, of the known objects it looks at and the new ones."""
     if tokens_per_frame < 1:
         raise ValueError(f"tokens_per_frame: expected >= 1, got {tokens_per_frame}")
+    if len(geometry) != len(views):
+        raise ValueError(f"geometry: expected one entry per keyframe ({len(views)}), got {len(geometry)}")
     graph, known, samples = _new_graph(scene), set(), []
     for window in windows(range(len(views))):
-        before = known_text(graph)
+        local = local_object_ids(graph, geometry[window])
         new = _new_objects(scene, views, window, known, ids)
         known.update(obj.instance_id for obj, _ in new)
-        lines = _add_new_objects(graph, new, ids)
-        prompt = stage1_prompt(before, len(window), tokens_per_frame, NEW_MARK)
+        for obj, t in new:
+            graph.add_object(_core.Object(obj.label, _box(obj), id=ids[obj.instance_id], first_seen=t, last_seen=t))
+        new_ids = [ids[obj.instance_id] for obj, _ in new]
+        names = window_names(graph, local, new_ids)
+        lines = _attach_lines(graph, new_ids, local, names)
+        view = renamed(graph, names)
+        context = known_text(view, [names[oid] for oid in local])
+        prompt = stage1_prompt(context, len(window), tokens_per_frame, NEW_MARK)
         samples.append(Sample(scene.scene_id, tuple(window), prompt, target_text(lines), KIND_NEW))
-        if len(graph):
-            anchor = _cogmap_anchor(graph, rng)
-            prompt = stage1_prompt(before, len(window), tokens_per_frame, f"{COGMAP_MARK} {anchor}")
-            samples.append(Sample(scene.scene_id, tuple(window), prompt, target_text([cogmap_line(graph, anchor)]),
+        if len(view):
+            anchor = _cogmap_anchor(view, rng)
+            prompt = stage1_prompt(context, len(window), tokens_per_frame, f"{COGMAP_MARK} {anchor}")
+            samples.append(Sample(scene.scene_id, tuple(window), prompt, target_text([cogmap_line(view, anchor)]),
                                   KIND_COGMAP))
     return Stage1(_drop_extra_empty(samples, rng), graph)
 
@@ -318,8 +388,10 @@ def question_anchor(graph: _core.SceneGraph, question: Question) -> str | None:
 
 
 def scaffold_lines(graph: _core.SceneGraph, question: Question) -> list[str]:
-    anchor = question_anchor(graph, question)
-    lines = [] if anchor is None else [cogmap_line(graph, anchor)]
+    """Cog map (of the objects the question names, around its anchor), query program, answer."""
+    named = subgraph(graph, question_object_ids(graph, question.prompt))
+    anchor = question_anchor(named, question)
+    lines = [] if anchor is None else [cogmap_line(named, anchor)]
     lines.append(_core.format_query(_core.Query(question.question_type, engine_args(question))))
     lines.append(answer_line(question))
     return lines
@@ -327,10 +399,10 @@ def scaffold_lines(graph: _core.SceneGraph, question: Question) -> list[str]:
 
 def stage2_samples(scene_id: str, graph: _core.SceneGraph, questions: Sequence[Question]) -> list[Sample]:
     """Two samples per question: SCAFFOLD (cog map, query, answer) and DIRECT (the answer alone)."""
-    text, samples = graph_text(graph), []
+    samples = []
     for question in questions:
-        samples.append(Sample(scene_id, (), stage2_prompt(text, question, SCAFFOLD_MARK),
+        samples.append(Sample(scene_id, (), stage2_prompt(graph, question, SCAFFOLD_MARK),
                               target_text(scaffold_lines(graph, question)), KIND_SCAFFOLD))
-        samples.append(Sample(scene_id, (), stage2_prompt(text, question, DIRECT_MARK),
+        samples.append(Sample(scene_id, (), stage2_prompt(graph, question, DIRECT_MARK),
                               target_text([answer_line(question)]), KIND_DIRECT))
     return samples
