@@ -92,11 +92,11 @@ class FrameStore:
                                           for name in ("pixels", "geometry", "pose"))), device)
 
 
-def tokenize(samples: list[Sample], tokenizer, max_len: int) -> list[Example]:
+def tokenize(samples: list[Sample], tokenizer, max_len: int, progress: bool = True) -> list[Example]:
     """Prompt and target are tokenized apart, as at inference (the prompt is fed, the target
     generated); samples longer than the model's context are dropped."""
     examples = []
-    for sample in tqdm(samples, desc="tokenize", unit="sample", leave=False):
+    for sample in tqdm(samples, desc="tokenize", unit="sample", leave=False, disable=not progress):
         prompt = tokenizer(sample.prompt, add_special_tokens=False)["input_ids"]
         target = tokenizer(sample.target, add_special_tokens=False)["input_ids"]
         if len(prompt) + len(target) <= max_len:
@@ -191,7 +191,7 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
     model.to(s.device)
     write_json_atomic(out / SETTINGS_FILE, s.to_json())
 
-    examples = tokenize(_samples(s, cache, rng), tokenizer, model.config.max_position_embeddings)
+    examples = tokenize(_samples(s, cache, rng), tokenizer, model.config.max_position_embeddings, progress)
     frames = FrameStore(cache, {e.scene_id for e in examples if e.frames})
     optimizer = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=s.weight_decay)
     step = 0
