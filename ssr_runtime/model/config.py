@@ -13,7 +13,10 @@ import json
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ssr_runtime.data.categories import LABELS
+
 FUSION_MODES = ("2d", "add", "add+interleave")
+PATCH_CLASSES = len(LABELS) + 1  # class 0: no object
 CONFIG_FORMAT = "ssr-model-config"
 CONFIG_VERSION = 1
 
@@ -31,6 +34,10 @@ class SSRConfig:
     pose_features: int = 12
     pool: int = 2
     fusion: str = "add+interleave"
+    # Training-only auxiliary head: each patch's label class (0 = none, i = LABELS[i-1]) from the
+    # instance masks, a dense signal that teaches the encoder what it sees (docs/MODEL.md). 0 = no head.
+    patch_classes: int = 0
+    patch_loss_weight: float = 0.2
     # Language model: a Qwen2ForCausalLM. vocab_size and the two token ids come from the tokenizer.
     vocab_size: int = 1024
     hidden_size: int = 256
@@ -133,8 +140,8 @@ class SSRConfig:
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "small": {},
-    "base": dict(vision_dim=384, vision_layers=6, vision_heads=6, hidden_size=768, num_hidden_layers=12,
+    "small": dict(patch_classes=PATCH_CLASSES),
+    "base": dict(patch_classes=PATCH_CLASSES, vision_dim=384, vision_layers=6, vision_heads=6, hidden_size=768, num_hidden_layers=12,
                  num_attention_heads=12, num_key_value_heads=4, intermediate_size=2048,
                  max_position_embeddings=4096),
 }
@@ -156,6 +163,8 @@ def _check_type(name: str, value: Any, annotation: str) -> None:
 
 
 def _validate(c: SSRConfig) -> None:
+    if c.patch_classes < 0 or c.patch_loss_weight < 0:
+        raise ValueError("SSRConfig.patch_classes and patch_loss_weight: must be >= 0")
     for f in fields(c):
         _check_type(f.name, getattr(c, f.name), f.type)
     positive = ["image_size", "grid", "patch", "vision_dim", "vision_layers", "vision_heads", "geometry_features",

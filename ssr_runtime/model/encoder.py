@@ -68,10 +68,15 @@ class FusionEncoder(nn.Module):
         self.projector = Mlp(width, config.hidden_size, config.hidden_size)
         self.pose_mlp = (Mlp(config.pose_features, config.hidden_size, config.hidden_size)
                          if config.fusion == "add+interleave" else None)
+        self.patch_head = nn.Linear(width, config.patch_classes) if config.patch_classes else None
         self.register_buffer("geometry_scale", _geometry_scale(), persistent=False)
         self.register_buffer("pose_scale", _pose_scale(), persistent=False)
 
     def forward(self, pixels: torch.Tensor, geometry: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+        return self.tokens(self.patch_features(pixels, geometry), pose)
+
+    def patch_features(self, pixels: torch.Tensor, geometry: torch.Tensor) -> torch.Tensor:
+        """[N, grid², vision_dim]: the ViT's patch features, plus the geometry MLP's unless mode '2d'."""
         c = self.config
         dtype = self.patch_embed.weight.dtype
         x = self.patch_embed(pixels.to(dtype)).flatten(2).transpose(1, 2) + self.positions
@@ -81,12 +86,22 @@ class FusionEncoder(nn.Module):
         if self.geometry_mlp is not None:
             features = geometry.to(dtype).reshape(-1, c.grid * c.grid, c.geometry_features) * self.geometry_scale
             x = x + self.geometry_mlp(features)
-        x = self._pool(x)
-        tokens = self.projector(x)
+        return x
+
+    def tokens(self, patches: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+        """Patch features → [N, tokens_per_frame, hidden_size]: pooled, projected, pose token first."""
+        tokens = self.projector(self._pool(patches))
         if self.pose_mlp is None:
             return tokens
-        pose_token = self.pose_mlp(pose.to(dtype) * self.pose_scale).unsqueeze(1)
+        pose_token = self.pose_mlp(pose.to(tokens.dtype) * self.pose_scale).unsqueeze(1)
         return torch.cat([pose_token, tokens], dim=1)
+
+    def patch_loss(self, patches: torch.Tensor, patch_labels: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the auxiliary head on each patch's label class (patch_labels [N, grid, grid])."""
+        if self.patch_head is None:
+            raise ValueError("patch_labels: this model has no patch head (SSRConfig.patch_classes = 0)")
+        logits = self.patch_head(patches)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), patch_labels.reshape(-1).long())
 
     def _pool(self, x: torch.Tensor) -> torch.Tensor:
         """pool×pool average over the patch grid: [N, grid², D] → [N, (grid/pool)², D], row-major."""

@@ -49,6 +49,7 @@ class TrainSettings:
     out: Path
     config: str = "small"
     fusion: str = "add+interleave"
+    pool: int | None = None  # stage 1: override the preset's patch pooling (1 = a token per patch)
     init: Path | None = None  # stage 2: the stage-1 output folder (or its checkpoint/)
     steps: int = 1000
     batch_tokens: int = 4096  # padded tokens per batch (batch size × longest sample)
@@ -79,17 +80,22 @@ class Example:
 
 
 class FrameStore:
-    """The prepared frame inputs of every scene, loaded once (uint8 pixels stay uint8 in memory)."""
+    """The prepared frame inputs and patch label classes of every scene, loaded once (uint8 stays uint8)."""
 
     def __init__(self, cache: Path, scene_ids: set[str]):
         self.scenes = {sid: dataset.load_frames(cache, sid) for sid in sorted(scene_ids)}
+        self.patch_labels = {sid: dataset.load_patch_labels(cache, sid) for sid in sorted(scene_ids)}
 
-    def batch(self, examples: list[Example], device: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | tuple[None, None, None]:
-        picked = [self.scenes[e.scene_id].select(e.frames) for e in examples if e.frames]
-        if not picked:
-            return None, None, None
-        return frame_tensors(FrameBatch(*(np.concatenate([getattr(b, name) for b in picked])
-                                          for name in ("pixels", "geometry", "pose"))), device)
+    def batch(self, examples: list[Example], device: str) -> tuple[torch.Tensor | None, ...]:
+        """(pixels, geometry, pose, patch_labels) of the examples' frames in order; Nones without frames."""
+        with_frames = [e for e in examples if e.frames]
+        if not with_frames:
+            return None, None, None, None
+        picked = [self.scenes[e.scene_id].select(e.frames) for e in with_frames]
+        inputs = frame_tensors(FrameBatch(*(np.concatenate([getattr(b, name) for b in picked])
+                                            for name in ("pixels", "geometry", "pose"))), device)
+        labels = np.concatenate([self.patch_labels[e.scene_id][e.frames] for e in with_frames])
+        return (*inputs, torch.from_numpy(labels).to(device))
 
 
 def tokenize(samples: list[Sample], tokenizer, max_len: int, progress: bool = True) -> list[Example]:
@@ -170,26 +176,26 @@ def _start(s: TrainSettings, out: Path, progress: bool):
         init = Path(s.init)
         model, tokenizer = load_checkpoint(init / CHECKPOINT_DIR if (init / CHECKPOINT_DIR).is_dir() else init)
     else:
-        tpf = SSRConfig.preset(s.config, fusion=s.fusion).tokens_per_frame
-        cache = prepared(s.data, tpf, s.seed, progress)
+        overrides = {"fusion": s.fusion, **({"pool": s.pool} if s.pool else {})}
+        cache = prepared(s.data, SSRConfig.preset(s.config, **overrides).tokens_per_frame, s.seed, progress)
         corpus = (cache / "corpus.txt").read_text().splitlines()
         tokenizer = train_tokenizer(corpus, vocab_size=s.vocab_size)
-        return SSRModel(SSRConfig.preset(s.config, tokenizer=tokenizer, fusion=s.fusion)), tokenizer, cache
+        return SSRModel(SSRConfig.preset(s.config, tokenizer=tokenizer, **overrides)), tokenizer, cache
     return model, tokenizer, prepared(s.data, model.config.tokens_per_frame, s.seed, progress)
 
 
 def train(s: TrainSettings, progress: bool = True) -> Path:
     """Runs (or resumes) one stage; returns the checkpoint folder."""
     torch.set_num_threads(s.threads)
-    out = Path(s.out)
-    out.mkdir(parents=True, exist_ok=True)
-    state_path = out / STATE_FILE
+    run_dir = Path(s.out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state_path = run_dir / STATE_FILE
     resuming = state_path.is_file()
     torch.manual_seed(s.seed)
     rng = random.Random(s.seed)
-    model, tokenizer, cache = _start(s, out, progress)
+    model, tokenizer, cache = _start(s, run_dir, progress)
     model.to(s.device)
-    write_json_atomic(out / SETTINGS_FILE, s.to_json())
+    write_json_atomic(run_dir / SETTINGS_FILE, s.to_json())
 
     examples = tokenize(_samples(s, cache, rng), tokenizer, model.config.max_position_embeddings, progress)
     frames = FrameStore(cache, {e.scene_id for e in examples if e.frames})
@@ -208,18 +214,24 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
     batches: list[list[Example]] = []
     window_tokens, window_time = 0, time.monotonic()
     window_loss, window_targets = 0.0, 0  # target-token-weighted loss since the last log line
+    window_patch_loss, window_patch_steps = 0.0, 0
     with tqdm(total=s.steps, initial=step, desc=f"stage {s.stage}", unit="step", disable=not progress) as bar:
         while step < s.steps:
             if not batches:
                 batches = make_batches(examples, s.batch_tokens, rng)
             batch = batches.pop()
             ids, labels, mask = (t.to(s.device) for t in collate(batch, pad_id))
-            pixels, geometry, pose = frames.batch(batch, s.device)
+            pixels, geometry, pose, patch_labels = frames.batch(batch, s.device)
+            if not model.config.patch_classes:
+                patch_labels = None
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, s)
-            loss = model(ids, attention_mask=mask, labels=labels, pixels=pixels, geometry=geometry, pose=pose).loss
+            out = model(ids, attention_mask=mask, labels=labels, pixels=pixels, geometry=geometry, pose=pose,
+                        patch_labels=patch_labels)
+            loss = out.loss
+            total = loss + model.config.patch_loss_weight * out["patch_loss"] if "patch_loss" in out else loss
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            total.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             step += 1
@@ -227,20 +239,27 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
             targets = int((labels[:, 1:] != IGNORE).sum())
             window_loss += loss.item() * targets
             window_targets += targets
+            if "patch_loss" in out:
+                window_patch_loss += out["patch_loss"].item()
+                window_patch_steps += 1
             bar.update()
             bar.set_postfix(loss=f"{loss.item():.3f}")
             if step % s.log_every == 0 or step == s.steps:
                 now = time.monotonic()
-                _log(out, {"stage": s.stage, "step": step, "loss": round(window_loss / max(1, window_targets), 5),
-                           "lr": learning_rate(step - 1, s), "tokens_per_s": round(window_tokens / (now - window_time), 1)})
+                record = {"stage": s.stage, "step": step, "loss": round(window_loss / max(1, window_targets), 5),
+                          "lr": learning_rate(step - 1, s), "tokens_per_s": round(window_tokens / (now - window_time), 1)}
+                if window_patch_steps:
+                    record["patch_loss"] = round(window_patch_loss / window_patch_steps, 5)
+                _log(run_dir, record)
                 window_tokens, window_time, window_loss, window_targets = 0, now, 0.0, 0
+                window_patch_loss, window_patch_steps = 0.0, 0
             out_of_time = s.max_minutes is not None and time.monotonic() - started > 60 * s.max_minutes
             if step % s.save_every == 0 or step == s.steps or out_of_time:
-                _save(out, model, tokenizer, optimizer, step, rng)
+                _save(run_dir, model, tokenizer, optimizer, step, rng)
             if out_of_time:
                 break
-    plot_losses(out)
-    return out / CHECKPOINT_DIR
+    plot_losses(run_dir)
+    return run_dir / CHECKPOINT_DIR
 
 
 def _log(out: Path, record: dict) -> None:

@@ -14,6 +14,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (checkpoint/, logs, loss.png)")
     p.add_argument("--config", default="small", help="model preset: small (CPU) or base (GPU)")
     p.add_argument("--fusion", default="add+interleave", choices=("2d", "add", "add+interleave"))
+    p.add_argument("--pool", type=int, help="stage 1: patches pooled per side into one token (preset: 2)")
     p.add_argument("--init", type=Path, help="stage 2: the stage-1 output folder")
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-tokens", type=int, default=4096)
@@ -30,6 +31,7 @@ def _train(args: argparse.Namespace) -> int:
     from ssr_runtime.model.train import TrainSettings, train
 
     settings = TrainSettings(stage=args.stage, data=args.data, out=args.out, config=args.config, fusion=args.fusion,
+                             pool=args.pool,
                              init=args.init, steps=args.steps, batch_tokens=args.batch_tokens, lr=args.lr,
                              seed=args.seed, threads=args.threads, device=args.device,
                              max_minutes=args.max_minutes)

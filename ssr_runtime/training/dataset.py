@@ -3,8 +3,9 @@ and `iter_samples` reads them back.
 
 ```
 OUT/frames/<scene_id>.npz   the scan's keyframes: pixels uint8 [N,3,64,64], geometry float32 [N,8,8,7],
-                            pose float32 [N,12] (ssr_runtime.preprocess), frame_index int64 [N] (the
-                            frames' positions in scene.json), t float64 [N] (seconds)
+                            pose float32 [N,12] (ssr_runtime.preprocess), patch_labels uint8 [N,8,8]
+                            (patch_label_grid), frame_index int64 [N] (the frames' positions in
+                            scene.json), t float64 [N] (seconds)
 OUT/stage1.jsonl            one Sample per line: {"scene_id", "frames", "prompt", "target", "kind"};
                             frames index the scene's npz
 OUT/stage2.jsonl            the same, frames empty
@@ -34,12 +35,13 @@ from ssr_runtime.eval.questions import generate_questions
 from ssr_runtime.eval.records import Question
 from ssr_runtime.files import atomic_open, write_json_atomic, write_text_atomic
 from ssr_runtime.parallel import map_tasks
-from ssr_runtime.preprocess import FrameBatch, frame_inputs
+from ssr_runtime.data.categories import LABELS
+from ssr_runtime.preprocess import GRID, FrameBatch, frame_inputs
 from ssr_runtime.training import samples as texts
 from ssr_runtime.training.samples import KeyframeView, Sample
 
 PREPARE_FORMAT = "ssr-training-set"
-PREPARE_VERSION = 2  # 2: window-local contexts and ids, question-named stage-2 contexts
+PREPARE_VERSION = 3  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels
 STAGE_FILES = {1: "stage1.jsonl", 2: "stage2.jsonl"}
 
 
@@ -52,11 +54,25 @@ class DepthFrame:
 
 @dataclass
 class Scan:
-    """A scene folder's keyframes: encoder inputs and what each one shows."""
+    """A scene folder's keyframes: encoder inputs, what each one shows, and each patch's label class."""
 
     scene: Scene
     frames: FrameBatch
     views: list[KeyframeView]
+    patch_labels: np.ndarray  # uint8 [N, GRID, GRID]
+
+
+def patch_label_grid(instance_mask: np.ndarray, label_class: dict[int, int]) -> np.ndarray:
+    """uint8 [GRID, GRID]: per patch (the pool_patches split: rows r·H//GRID to (r+1)·H//GRID, same for
+    columns) the class of the instance covering most of its pixels; 0 where that is no object."""
+    h, w = instance_mask.shape
+    grid = np.zeros((GRID, GRID), np.uint8)
+    for r in range(GRID):
+        for c in range(GRID):
+            patch = instance_mask[r * h // GRID:(r + 1) * h // GRID, c * w // GRID:(c + 1) * w // GRID]
+            ids, counts = np.unique(patch, return_counts=True)
+            grid[r, c] = label_class.get(int(ids[np.argmax(counts)]), 0)
+    return grid
 
 
 def read_scan(folder: str | os.PathLike) -> Scan:
@@ -69,7 +85,8 @@ def read_scan(folder: str | os.PathLike) -> Scan:
     depth_frames = [DepthFrame(read_depth(folder / r.depth, cam.depth_scale), K, np.array(r.T_wc, dtype=np.float64))
                     for r in scene.frames]
     threshold = texts.visibility_threshold(scene)
-    inputs, views = [], []
+    label_class = {o.instance_id: LABELS.index(o.label) + 1 for o in scene.objects}
+    inputs, views, patch_labels = [], [], []
     for i in texts.keyframes(depth_frames):
         record, frame = scene.frames[i], depth_frames[i]
         if record.instance is None:
@@ -77,7 +94,9 @@ def read_scan(folder: str | os.PathLike) -> Scan:
         inputs.append(frame_inputs(read_color(folder / record.color), frame.depth, K, frame.T_wc))
         mask = read_uint16_png(folder / record.instance, "instance mask")
         views.append(KeyframeView(i, record.t, texts.visible_instances(mask, threshold)))
-    return Scan(scene, FrameBatch.stack(inputs), views)
+        patch_labels.append(patch_label_grid(mask, label_class))
+    return Scan(scene, FrameBatch.stack(inputs), views,
+                np.stack(patch_labels) if patch_labels else np.zeros((0, GRID, GRID), np.uint8))
 
 
 def scene_samples(scan: Scan, questions: list[Question], seed: int,
@@ -102,6 +121,7 @@ def _prepare_scene(task: tuple) -> tuple[str, list[dict], list[dict]]:
     stage1, stage2 = scene_samples(scan, questions, seed, tokens_per_frame)
     save_npz_atomic(Path(out_dir) / "frames" / f"{scan.scene.scene_id}.npz",
                     {"pixels": scan.frames.pixels, "geometry": scan.frames.geometry, "pose": scan.frames.pose,
+                     "patch_labels": scan.patch_labels,
                      "frame_index": np.array([v.index for v in scan.views], dtype=np.int64),
                      "t": np.array([v.t for v in scan.views], dtype=np.float64)})
     return scan.scene.scene_id, [s.to_json() for s in stage1], [s.to_json() for s in stage2]
@@ -172,6 +192,12 @@ def load_samples(out_dir: str | os.PathLike, stage: int) -> list[Sample]:
 def load_frames(out_dir: str | os.PathLike, scene_id: str) -> FrameBatch:
     """The scan's keyframe batch."""
     return FrameBatch.load(Path(out_dir) / "frames" / f"{scene_id}.npz")
+
+
+def load_patch_labels(out_dir: str | os.PathLike, scene_id: str) -> np.ndarray:
+    """The scan's keyframe patch label classes, uint8 [N, GRID, GRID]."""
+    with np.load(Path(out_dir) / "frames" / f"{scene_id}.npz") as data:
+        return data["patch_labels"]
 
 
 def iter_samples(out_dir: str | os.PathLike, stage: int) -> Iterator[tuple[Sample, FrameBatch]]:
