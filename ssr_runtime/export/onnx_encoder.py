@@ -6,21 +6,26 @@ hidden_size], float32 (float16 in the ``fp16`` variant, whose inputs stay float3
 them itself). N, the number of frames, is the one dynamic axis. Only ``FusionEncoder.forward`` is
 exported, so heads used only in training never reach the graph.
 
-Exported with TorchScript tracing (``torch.onnx.export(..., dynamo=False)``): the encoder is plain
-tensor code, and the tracer gives a single self-contained file with no onnxscript functions.
+Exported with the torch.export-based exporter (``torch.onnx.export(..., dynamo=True)``, onnxscript):
+unlike the deprecated TorchScript tracer it keeps the token axis static in the output's shape
+(``[frames, tokens_per_frame, hidden]``), so a runtime can size buffers from the graph alone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from ssr_runtime.files import atomic_path
 
-OPSET = 17
+OPSET = 18  # the exporter's own opset; ONNX Runtime has run it since 1.14
+MAX_FRAMES = 4096  # upper bound torch.export needs for the symbolic frame axis
 INPUT_NAMES = ("pixels", "geometry", "pose")
 OUTPUT_NAME = "tokens"
 FRAMES_AXIS = "frames"
@@ -48,8 +53,9 @@ def example_frames(config, count: int, seed: int = 0) -> tuple[np.ndarray, np.nd
 
 
 def export_encoder(encoder, path: str | os.PathLike, fp16: bool = False) -> Path:
-    """Write ``encoder`` (a FusionEncoder) as an ONNX file; checked with ``onnx.checker`` before it
-    appears at ``path``. fp16: weights and activations in float16, inputs still float32.
+    """Write ``encoder`` (a FusionEncoder) as one self-contained ONNX file; checked with
+    ``onnx.checker`` before it appears at ``path``. fp16: weights and activations in float16, inputs
+    still float32.
     """
     import copy
 
@@ -61,14 +67,30 @@ def export_encoder(encoder, path: str | os.PathLike, fp16: bool = False) -> Path
     if fp16:
         module = module.half()
     example = tuple(torch.from_numpy(a) for a in example_frames(encoder.config, 2))
-    dynamic_axes = {name: {0: FRAMES_AXIS} for name in (*INPUT_NAMES, OUTPUT_NAME)}
-    with atomic_path(path) as staging, torch.no_grad(), warnings.catch_warnings():
-        # The tracer warns about every Python int it bakes in (sizes from the config): expected here.
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        torch.onnx.export(module, example, str(staging), input_names=list(INPUT_NAMES), output_names=[OUTPUT_NAME],
-                          dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=True, dynamo=False)
+    frames = torch.export.Dim(FRAMES_AXIS, min=1, max=MAX_FRAMES)
+    with atomic_path(path) as staging, torch.no_grad(), _quiet_exporter():
+        program = torch.onnx.export(module, example, input_names=list(INPUT_NAMES), output_names=[OUTPUT_NAME],
+                                    dynamic_shapes=tuple({0: frames} for _ in INPUT_NAMES), opset_version=OPSET,
+                                    dynamo=True, verbose=False)
+        program.save(str(staging), external_data=False)
         onnx.checker.check_model(onnx.load(str(staging)), full_check=True)
     return path
+
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """The torch.export-based exporter logs optional torchvision ops it skips and warns about
+    internals; the graph is checked (onnx.checker, and against torch by the caller) instead."""
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    previous = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.filterwarnings("ignore", message="# The axis name", category=UserWarning)
+            yield
+    finally:
+        registration.setLevel(previous)
 
 
 def onnx_session(path: str | os.PathLike, threads: int = 2):
