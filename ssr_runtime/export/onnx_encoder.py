@@ -117,8 +117,12 @@ def max_abs_diff(encoder, onnx_path: str | os.PathLike, pixels: np.ndarray, geom
     """Largest |ONNX Runtime − torch| over the encoder's outputs for these frames (torch in float32)."""
     import torch
 
-    with torch.no_grad():
-        expected = encoder.eval()(*(torch.from_numpy(a) for a in (pixels, geometry, pose))).float().numpy()
+    was_training = encoder.training
+    try:
+        with torch.no_grad():
+            expected = encoder.eval()(*(torch.from_numpy(a) for a in (pixels, geometry, pose))).float().numpy()
+    finally:
+        encoder.train(was_training)
     actual = run_onnx(onnx_session(onnx_path), pixels, geometry, pose)
     if actual.shape != expected.shape:
         raise ValueError(f"ONNX output shape {list(actual.shape)} differs from torch's {list(expected.shape)}")
