@@ -20,7 +20,9 @@ from ssr_runtime import _core  # noqa: E402
 from ssr_runtime.cli import main  # noqa: E402
 from ssr_runtime.export import ManifestError, verify_manifest  # noqa: E402
 from ssr_runtime.export.bundle import export_checkpoint  # noqa: E402
-from ssr_runtime.export.gguf_writer import QuantPlan, plan_quantization, tokenizer_vocabulary  # noqa: E402
+from ssr_runtime.export.gguf_writer import (  # noqa: E402
+    QuantPlan, plan_quantization, quantize_gguf, tokenizer_vocabulary,
+)
 from ssr_runtime.export.manifest import MANIFEST_FILE, MANIFEST_VERSION  # noqa: E402
 from ssr_runtime.export.onnx_encoder import example_frames, max_abs_diff, onnx_session, run_onnx  # noqa: E402
 from ssr_runtime.model import SPECIAL_TOKENS, SSRConfig, SSRModel, save_checkpoint, train_tokenizer  # noqa: E402
@@ -222,6 +224,16 @@ def test_quantization_refuses_unknown_types_and_rows_no_type_fits(trained):
     with pytest.raises(ValueError, match="hidden_size = 48 is not a multiple of its block size 32"):
         plan_quantization(odd, "q8_0")
     assert plan_quantization(odd, "f16") == QuantPlan("f16", "f16")
+
+
+def test_quantize_reports_llama_cpp_refusing_a_file(tmp_path):
+    source = tmp_path / "not.gguf"
+    source.write_bytes(b"GGUF but not really")
+    with pytest.raises(RuntimeError, match="failed with status"):
+        quantize_gguf(source, tmp_path / "out.gguf", "q8_0")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not.gguf"]
+    with pytest.raises(ValueError, match="expected one of q8_0"):
+        quantize_gguf(source, tmp_path / "out.gguf", "f16")
 
 
 def test_embedding_rows_beyond_the_tokenizer_are_unused_tokens(trained):

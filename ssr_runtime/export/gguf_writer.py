@@ -46,7 +46,7 @@ FLOAT_TYPES = ("f32", "f16")
 QUANT_FTYPES = {"q8_0": 7, "q4_0": 2, "q4_k_m": 15}
 # Every row a quantized type packs must be a whole number of its blocks.
 BLOCK_SIZES = {"q8_0": 32, "q4_0": 32, "q4_k_m": 256}
-# A K-quant that the dimensions do not allow is replaced by this type (same bits per weight, 32-blocks).
+# A K-quant that the dimensions do not allow is replaced by the 4-bit type with 32-wide blocks.
 K_QUANT_FALLBACK = {"q4_k_m": "q4_0"}
 GGUF_TYPES = FLOAT_TYPES + tuple(QUANT_FTYPES)
 
@@ -112,14 +112,16 @@ def write_gguf(lm, config: SSRConfig, tokenizer, path: str | os.PathLike, float_
     tensors = _gguf_tensors(lm, config, np.float16 if float_type == "f16" else np.float32)
     with atomic_path(path) as staging:
         writer = gguf.GGUFWriter(str(staging), GGUF_ARCH)
-        _add_hyperparameters(writer, config, name, float_type)
-        _add_tokenizer(writer, config, tokenizer)
-        for tensor_name, array in tensors:
-            writer.add_tensor(tensor_name, array)
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-        writer.close()
+        try:
+            _add_hyperparameters(writer, config, name, float_type)
+            _add_tokenizer(writer, config, tokenizer)
+            for tensor_name, array in tensors:
+                writer.add_tensor(tensor_name, array)
+            writer.write_header_to_file()
+            writer.write_kv_data_to_file()
+            writer.write_tensors_to_file()
+        finally:
+            writer.close()
     return path
 
 
