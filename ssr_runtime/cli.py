@@ -8,7 +8,7 @@ import importlib
 import sys
 
 # Modules with a `register(subparsers)` that adds their commands.
-_COMMAND_MODULES = ("ssr_runtime.data.cli", "ssr_runtime.training.cli", "ssr_runtime.eval.cli")
+_COMMAND_MODULES = ("ssr_runtime.data.cli", "ssr_runtime.training.cli", "ssr_runtime.eval.cli", "ssr_runtime.export.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,160 @@
+"""One checkpoint → one export folder (`ssr export`): encoder ONNX, language-model GGUFs, manifest.
+
+Folder written::
+
+    encoder.onnx          fusion encoder, float32 (onnx_encoder.py)
+    encoder.fp16.onnx     with --fp16-onnx: float16 weights, float32 inputs, float16 output
+    lm-<type>.gguf        one per requested type: f32, f16 (written here), q8_0, q4_0, q4_k_m (llama.cpp)
+    manifest.json         written last (manifest.py)
+
+Quantized files are made from an F32 GGUF (kept only when "f32" is requested), so no type is
+quantized twice. Each encoder file is checked against torch on random frames, and the largest
+difference is recorded in the manifest.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+import ssr_runtime
+from ssr_runtime.export import gguf_writer, onnx_encoder
+from ssr_runtime.export.gguf_writer import QuantPlan, gguf_file_name, plan_quantization
+from ssr_runtime.export.manifest import MANIFEST_FILE, ManifestError, read_manifest, sha256_file, write_manifest
+
+ENCODER_FILE = "encoder.onnx"
+ENCODER_FP16_FILE = "encoder.fp16.onnx"
+DEFAULT_QUANTS = ("f16", "q8_0")
+CHECK_FRAMES = 3
+
+
+@dataclass
+class ExportResult:
+    folder: Path
+    files: dict[str, int]  # name → size in bytes, manifest.json included
+    quantizations: list[QuantPlan]
+    encoder_max_abs_diff: dict[str, float]  # file name → largest |ONNX Runtime − torch| on random frames
+    seconds: dict[str, float] = field(default_factory=dict)  # step → wall time
+
+
+def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, quants: tuple[str, ...] = DEFAULT_QUANTS,
+                      fp16_onnx: bool = False, threads: int = 2, progress: bool = True) -> ExportResult:
+    """Export a ``save_checkpoint`` folder into ``out`` (layout in the module docstring).
+
+    ``out`` may be new, empty, or an earlier export (its listed files are replaced); any other
+    non-empty folder is refused rather than mixed into. Unknown quantization types are refused before
+    any work; a K-quant the model's dimensions do not allow is replaced (see ``plan_quantization``).
+    """
+    import torch
+
+    from ssr_runtime.model import load_checkpoint
+
+    checkpoint, out = Path(checkpoint).resolve(), Path(out)
+    if not quants:
+        raise ValueError("export: at least one language-model type is needed (--quant)")
+    if len(set(quants)) != len(quants):
+        raise ValueError(f"export: a quantization type is listed twice in {list(quants)}")
+    for gguf_type in quants:
+        gguf_writer.check_gguf_type(gguf_type)
+    torch.set_num_threads(threads)
+    seconds: dict[str, float] = {}
+    steps = tqdm(total=3 + len(quants) + fp16_onnx, desc="export", unit="step", disable=not progress)
+    last = time.monotonic()
+
+    def step(name: str) -> None:
+        """Record the time since the previous step under ``name`` and advance the bar."""
+        nonlocal last
+        now = time.monotonic()
+        seconds[name] = round(now - last, 3)
+        last = now
+        steps.set_postfix_str(f"done: {name}")
+        steps.update()
+
+    with steps:
+        model, tokenizer = load_checkpoint(checkpoint)
+        config = model.config
+        plans = [plan_quantization(config, q) for q in quants]
+        steps.total = 3 + fp16_onnx + len(produced_types(plans))
+        _prepare_out(out)
+        step("load")
+
+        encoder_files = {"fp32": ENCODER_FILE} | ({"fp16": ENCODER_FP16_FILE} if fp16_onnx else {})
+        diffs = {}
+        check = onnx_encoder.example_frames(config, CHECK_FRAMES, seed=1)
+        for precision, name in encoder_files.items():
+            onnx_encoder.export_encoder(model.encoder, out / name, fp16=precision == "fp16")
+            diffs[name] = onnx_encoder.max_abs_diff(model.encoder, out / name, *check)
+            step(name)
+
+        lm_files = _export_lm(model, tokenizer, out, plans, threads, step)
+        files = [*encoder_files.values(), *lm_files]
+        write_manifest(out, files, package_version=ssr_runtime.__version__,
+                       created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                       source_checkpoint=str(checkpoint), config=config.to_dict(),
+                       tokenizer_sha256=sha256_file(checkpoint / "tokenizer.json"),
+                       encoder={"opset": onnx_encoder.OPSET, "inputs": onnx_encoder.input_shapes(config),
+                                "outputs": onnx_encoder.output_shapes(config), "files": encoder_files,
+                                "check_max_abs_diff": diffs, "check_frames": CHECK_FRAMES},
+                       language_model={"arch": gguf_writer.GGUF_ARCH, "tokenizer_pre": gguf_writer.GGUF_TOKENIZER_PRE,
+                                       "quantizations": [p.to_json() | {"file": gguf_file_name(p.produced)}
+                                                         for p in plans]})
+        step(MANIFEST_FILE)
+    sizes = {name: (out / name).stat().st_size for name in [*files, MANIFEST_FILE]}
+    return ExportResult(out, sizes, plans, diffs, seconds)
+
+
+def _export_lm(model, tokenizer, out: Path, plans: list[QuantPlan], threads: int, step) -> list[str]:
+    """The GGUF files of ``plans``; quantized ones from an F32 file that is kept only if requested."""
+    produced = produced_types(plans)
+    config = model.config
+    keep_f32 = "f32" in produced
+    f32_path = out / gguf_file_name("f32") if keep_f32 else out / ".lm-f32.gguf.source"
+    needs_f32 = keep_f32 or any(t not in gguf_writer.FLOAT_TYPES for t in produced)
+    try:
+        if needs_f32:
+            gguf_writer.write_gguf(model.lm, config, tokenizer, f32_path, "f32")
+        for gguf_type in produced:
+            if gguf_type == "f16":
+                gguf_writer.write_gguf(model.lm, config, tokenizer, out / gguf_file_name("f16"), "f16")
+            elif gguf_type != "f32":
+                gguf_writer.quantize_gguf(f32_path, out / gguf_file_name(gguf_type), gguf_type, threads)
+            step(gguf_file_name(gguf_type))
+    finally:
+        if needs_f32 and not keep_f32:
+            f32_path.unlink(missing_ok=True)
+    return [gguf_file_name(t) for t in produced]
+
+
+def produced_types(plans: list[QuantPlan]) -> list[str]:
+    """The GGUF types to write, in request order, once each (a fallback may repeat a requested type)."""
+    return list(dict.fromkeys(p.produced for p in plans))
+
+
+def _prepare_out(out: Path) -> None:
+    """Make ``out`` ready: new or empty, or an earlier export whose manifest and files are removed
+    first (so an interrupted re-export never looks finished)."""
+    if not out.exists():
+        out.mkdir(parents=True)
+        return
+    if not out.is_dir():
+        raise ValueError(f"export: --out {out} exists and is not a folder")
+    entries = list(out.iterdir())
+    if not entries:
+        return
+    if not (out / MANIFEST_FILE).is_file():
+        raise ValueError(f"export: --out {out} is a non-empty folder that is not an earlier export "
+                         f"(no {MANIFEST_FILE}); choose a new or empty folder")
+    try:
+        listed = read_manifest(out)["files"]
+    except ManifestError:
+        listed = {}
+    (out / MANIFEST_FILE).unlink()
+    for name in listed:
+        path = out / name
+        if path.parent == out and path.is_file():
+            path.unlink()
