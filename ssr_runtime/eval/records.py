@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 NUMERIC_KEYS = ("object_counting", "object_abs_distance", "object_size_estimation", "room_size_estimation")
@@ -19,6 +20,13 @@ RAW_KEYS = NUMERIC_KEYS + CHOICE_KEYS
 PRE_PROMPT = "These are frames of a video."
 NUMERIC_POST_PROMPT = "Please answer the question using a single word or phrase."
 CHOICE_POST_PROMPT = "Answer with the option's letter from the given choices directly."
+
+
+def vsi_prompt(question: str, options: Sequence[str] | None = None) -> str:
+    """The full prompt, exactly as VSI-Bench's `doc_to_text` builds it; options are "A. text" strings."""
+    if not options:
+        return "\n".join([PRE_PROMPT, question, NUMERIC_POST_PROMPT])
+    return "\n".join([PRE_PROMPT, question, "Options:\n" + "\n".join(options), CHOICE_POST_PROMPT])
 
 LETTERS = string.ascii_uppercase
 _FIELDS = ("id", "scene_id", "question_type", "question", "options", "ground_truth", "query")
@@ -62,10 +70,7 @@ class Question:
 
     @property
     def prompt(self) -> str:
-        """The full prompt, exactly as VSI-Bench's `doc_to_text` builds it."""
-        if self.is_numeric:
-            return "\n".join([PRE_PROMPT, self.question, NUMERIC_POST_PROMPT])
-        return "\n".join([PRE_PROMPT, self.question, "Options:\n" + "\n".join(self.options), CHOICE_POST_PROMPT])
+        return vsi_prompt(self.question, self.options)
 
     def to_json(self) -> dict:
         record = {name: getattr(self, name) for name in _FIELDS}

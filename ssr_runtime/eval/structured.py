@@ -60,13 +60,17 @@ def engine_args(question: Question) -> list[str]:
 
 def choice_text(question: Question, result: _core.QueryResult) -> str:
     """The option text that the engine's result stands for, spelled as the benchmark spells it."""
-    key = question.question_type
-    if key == "route_planning":
+    return engine_choice_text(question.question_type, result.choice)
+
+
+def engine_choice_text(task: str, choice: str) -> str:
+    """An engine choice of task `task` spelled as the benchmark's options spell it."""
+    if task == "route_planning":
         # The first turn is the one at the start, where the walker already faces the first stop.
-        return ", ".join(result.choice.split(", ")[1:])
-    if key in ("object_rel_distance", "obj_appearance_order"):
-        return ", ".join(display_name(label) for label in result.choice.split(", "))
-    return result.choice
+        return ", ".join(choice.split(", ")[1:])
+    if task in ("object_rel_distance", "obj_appearance_order"):
+        return ", ".join(display_name(label) for label in choice.split(", "))
+    return choice
 
 
 def answer_from_graph(graph: _core.SceneGraph, question: Question) -> str:

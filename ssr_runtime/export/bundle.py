@@ -4,6 +4,7 @@ Folder written::
 
     encoder.onnx          fusion encoder, float32 (onnx_encoder.py)
     encoder.fp16.onnx     with --fp16-onnx: float16 weights, float32 inputs, float16 output
+    tokenizer.json        the training tokenizer (the runtime's, whichever language-model backend runs)
     lm-<type>.gguf        one per requested type: f32, f16 (written here), q8_0, q4_0, q4_k_m (llama.cpp)
     manifest.json         written last (manifest.py)
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ from ssr_runtime.export.manifest import MANIFEST_FILE, ManifestError, read_manif
 
 ENCODER_FILE = "encoder.onnx"
 ENCODER_FP16_FILE = "encoder.fp16.onnx"
+TOKENIZER_FILE = "tokenizer.json"
 DEFAULT_QUANTS = ("f16", "q8_0")
 CHECK_FRAMES = 3
 
@@ -91,12 +94,13 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
             diffs[name] = onnx_encoder.max_abs_diff(model.encoder, out / name, *check)
             step(name)
 
+        shutil.copyfile(checkpoint / TOKENIZER_FILE, out / TOKENIZER_FILE)
         lm_files = _export_lm(model, tokenizer, out, plans, threads, step)
-        files = [*encoder_files.values(), *lm_files]
+        files = [*encoder_files.values(), TOKENIZER_FILE, *lm_files]
         write_manifest(out, files, package_version=ssr_runtime.__version__,
                        created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                        source_checkpoint=str(checkpoint), config=config.to_dict(),
-                       tokenizer_sha256=sha256_file(checkpoint / "tokenizer.json"),
+                       tokenizer_sha256=sha256_file(checkpoint / TOKENIZER_FILE),
                        encoder={"opset": onnx_encoder.OPSET, "inputs": onnx_encoder.input_shapes(config),
                                 "outputs": onnx_encoder.output_shapes(config), "files": encoder_files,
                                 "check_max_abs_diff": diffs, "check_frames": CHECK_FRAMES},

@@ -10,8 +10,6 @@ the graph text: with the scaffold (LocalCogMap + query program + answer) or dire
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-
 import torch
 
 from ssr_runtime import _core
@@ -19,6 +17,7 @@ from ssr_runtime.data.readers import RGBDFrame
 from ssr_runtime.eval.records import Question
 from ssr_runtime.model.modeling import SSRModel, frame_tensors
 from ssr_runtime.preprocess import FrameBatch, frame_inputs
+from ssr_runtime.runtime.merge import ReadStats, merge_window, parse_lines
 from ssr_runtime.reconstruct import frame_rays, room_outline
 from ssr_runtime.training.samples import (DIRECT_MARK, NEW_MARK, SCAFFOLD_MARK, keyframes, known_text,
                                           local_object_ids, renamed, stage1_prompt, stage2_prompt, window_names,
@@ -26,28 +25,6 @@ from ssr_runtime.training.samples import (DIRECT_MARK, NEW_MARK, SCAFFOLD_MARK, 
 
 MAX_NEW_TOKENS_WINDOW = 384
 MAX_NEW_TOKENS_ANSWER = 160
-ORDER_STEP_S = 1e-3  # objects of one window keep the order the model wrote them in (time order)
-
-
-@dataclass
-class ReadStats:
-    windows: int = 0
-    lines: int = 0
-    bad_lines: int = 0  # lines the strict parser rejected, or that did not fit the graph
-    outputs: list[str] = field(default_factory=list)
-
-
-def parse_lines(text: str) -> tuple[list, int]:
-    """The well-formed elements of `text`, one line at a time, and the number of bad lines."""
-    elements, bad = [], 0
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            elements.extend(_core.parse_document(line))
-        except _core.ParseError:
-            bad += 1
-    return elements, bad
 
 
 class TorchReader:
@@ -78,43 +55,13 @@ class TorchReader:
             pixels, geometry, pose = frame_tensors(batch, self.device)
             text = self.model.generate_text(self.tokenizer, self._ids(prompt), pixels, geometry, pose,
                                             max_new_tokens=MAX_NEW_TOKENS_WINDOW)
-            stats.windows += 1
             stats.outputs.append(text)
-            self._merge(graph, text, frames[picked[window[0]]].t, names, stats)
+            merge_window(graph, text, frames[picked[window[0]]].t, names, self.merge, stats)
         graph.room_polygon = room_outline([frame_rays(f) for f in frames])
         return graph
 
-    def _merge(self, graph: _core.SceneGraph, text: str, t: float, names: dict[str, str], stats: ReadStats) -> None:
-        """Merge the window's boxes into the graph; keep its triplets from a new object to an object
-        of this window (written ids are window-local: `names` maps the context's), and attach the new
-        objects without one as training did (`SceneGraph.attach` to the context)."""
-        elements, bad = parse_lines(text)
-        stats.lines += len(elements) + bad
-        stats.bad_lines += bad
-        in_window = {name: oid for oid, name in names.items()}
-        known = {o.id for o in graph.objects}
-        created: list[str] = []
-        for k, element in enumerate(e for e in elements if isinstance(e, _core.BoxText)):
-            label = element.id.split("#")[0]
-            merged = graph.merge(_core.Detection(label, element.box, 1.0, t + k * ORDER_STEP_S), self.merge)
-            in_window[element.id] = merged
-            if merged not in known:
-                created.append(merged)
-                known.add(merged)
-        attached = set()
-        for element in elements:
-            if not isinstance(element, _core.Triplet):
-                continue
-            subject, obj = in_window.get(element.subject), in_window.get(element.object)
-            if subject in created and subject not in attached and obj is not None and obj != subject:
-                graph.add_triplet(_core.Triplet(subject, element.predicate, obj, element.offset))
-                attached.add(subject)
-            else:
-                stats.bad_lines += 1
-        graph.attach([oid for oid in created if oid not in attached], list(names))
-
     def answer(self, graph: _core.SceneGraph, question: Question, scaffold: bool) -> tuple[str, list]:
         """The model's text after the question, and its parsed elements."""
-        prompt = stage2_prompt(graph, question, SCAFFOLD_MARK if scaffold else DIRECT_MARK)
+        prompt = stage2_prompt(graph, question.prompt, SCAFFOLD_MARK if scaffold else DIRECT_MARK)
         text = self.model.generate_text(self.tokenizer, self._ids(prompt), max_new_tokens=MAX_NEW_TOKENS_ANSWER)
         return text, parse_lines(text)[0]

@@ -220,10 +220,10 @@ def stage1_prompt(known: str, frames: int, tokens_per_frame: int, mark: str) -> 
     return f"{GRAPH_MARK}\n{known}\n{WINDOW_MARK}{VIS * (tokens_per_frame * frames)}\n{mark}\n"
 
 
-def stage2_prompt(graph: _core.SceneGraph, question: Question, mark: str) -> str:
-    """The question after the <box> lines of the objects it names (`question_object_ids`)."""
-    context = known_text(graph, question_object_ids(graph, question.prompt))
-    return f"{GRAPH_MARK}\n{context}\n{QUESTION_MARK}\n{question.prompt}\n{mark}\n"
+def stage2_prompt(graph: _core.SceneGraph, question_prompt: str, mark: str) -> str:
+    """The question (VSI-style prompt text) after the <box> lines of the objects it names."""
+    context = known_text(graph, question_object_ids(graph, question_prompt))
+    return f"{GRAPH_MARK}\n{context}\n{QUESTION_MARK}\n{question_prompt}\n{mark}\n"
 
 
 def _box(obj: SceneObject) -> _core.Box3D:
@@ -401,8 +401,8 @@ def stage2_samples(scene_id: str, graph: _core.SceneGraph, questions: Sequence[Q
     """Two samples per question: SCAFFOLD (cog map, query, answer) and DIRECT (the answer alone)."""
     samples = []
     for question in questions:
-        samples.append(Sample(scene_id, (), stage2_prompt(graph, question, SCAFFOLD_MARK),
+        samples.append(Sample(scene_id, (), stage2_prompt(graph, question.prompt, SCAFFOLD_MARK),
                               target_text(scaffold_lines(graph, question)), KIND_SCAFFOLD))
-        samples.append(Sample(scene_id, (), stage2_prompt(graph, question, DIRECT_MARK),
+        samples.append(Sample(scene_id, (), stage2_prompt(graph, question.prompt, DIRECT_MARK),
                               target_text([answer_line(question)]), KIND_DIRECT))
     return samples

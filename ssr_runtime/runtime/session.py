@@ -1,0 +1,341 @@
+"""`ssr_runtime.Session`: streaming scene-graph inference over posed RGB-D frames, and spatial queries.
+
+A session holds one scene. Frames go in one by one (`push_frame`); the C++ keyframe selector keeps
+the informative ones, and every WINDOW keyframes the model reads the window — the known objects the
+window looks at (text, window-local ids), the fused visual tokens of its frames — and writes the new
+objects' boxes and triplets, which the C++ core parses and merges (`runtime.merge`). Memory follows
+the scene, not the stream: the graph, the keyframes' carving rays and a bounded latency log.
+
+Questions (`ask`) go to the model over the objects they name; its scaffold's `<q>` program runs on the
+C++ query engine over the session graph (the model's own `<ans>` when the program cannot run).
+
+Backends: the encoder on ONNX Runtime and the language model on llama.cpp, both from an exported
+folder (`ssr export`); one lock serialises the model and the graph, so `ask` from another thread
+while frames stream in is safe.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ssr_runtime import _core
+from ssr_runtime.data.readers import RGBDFrame
+from ssr_runtime.eval.questions import display_name
+from ssr_runtime.eval.records import vsi_prompt
+from ssr_runtime.eval.structured import engine_choice_text
+from ssr_runtime.files import write_json_atomic
+from ssr_runtime.preprocess import FrameBatch, frame_inputs
+from ssr_runtime.reconstruct import frame_rays, room_outline
+from ssr_runtime.runtime.merge import ReadStats, merge_window, parse_lines
+from ssr_runtime.training.samples import (NEW_MARK, SCAFFOLD_MARK, WINDOW, known_text, local_object_ids, renamed,
+                                          stage1_prompt, stage2_prompt, window_names)
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+SESSION_FORMAT = "ssr-session"
+SESSION_VERSION = 1
+MAX_NEW_TOKENS_WINDOW = 384
+MAX_NEW_TOKENS_ANSWER = 160
+LATENCY_SAMPLES = 4096  # per stage: the log stays bounded on an endless stream
+STAGES = ("preprocess", "encoder", "prefill", "decode", "parse_merge", "query")
+_OPTION = re.compile(r"^([A-Z])\. (.+)$")
+
+
+@dataclass(frozen=True)
+class SessionAnswer:
+    """An answer: `text` as a VSI-Bench scorer reads it (a number, or an option letter when the question
+    has options, else the engine's choice text), its `value`/`unit` or `choice`, the ids of the
+    objects it rests on, where it came from ('engine': the model's query program run on the graph;
+    'model': the model's own <ans>; 'none'), the model's raw output and the latency in seconds."""
+
+    text: str
+    value: float | None
+    unit: str
+    choice: str | None
+    objects: tuple[str, ...]
+    source: str
+    raw: str
+    latency_s: float
+
+
+class LatencyLog:
+    """Seconds per pipeline stage (the last LATENCY_SAMPLES of each); p50/p95 on demand."""
+
+    def __init__(self) -> None:
+        self.samples = {stage: deque(maxlen=LATENCY_SAMPLES) for stage in STAGES}
+        self.decode_tokens = deque(maxlen=LATENCY_SAMPLES)  # (tokens, seconds) per generation
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.samples[stage].append(seconds)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """{stage: {count, p50_ms, p95_ms}} for the stages that ran, plus decode tokens/s."""
+        table = {}
+        for stage, values in self.samples.items():
+            if values:
+                ms = np.array(values) * 1e3
+                table[stage] = {"count": len(ms), "p50_ms": float(np.percentile(ms, 50)),
+                                "p95_ms": float(np.percentile(ms, 95))}
+        tokens = sum(n for n, _ in self.decode_tokens)
+        seconds = sum(s for _, s in self.decode_tokens)
+        if seconds > 0:
+            table["decode"]["tokens_per_s"] = tokens / seconds
+        return table
+
+
+class _Timer:
+    def __init__(self, log: LatencyLog, stage: str):
+        self.log, self.stage = log, stage
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+        self.log.add(self.stage, self.seconds)
+
+
+class Session:
+    """One scene's streaming inference (module docstring). `model`: an exported folder (`ssr export`);
+    None = the shipped default. `encoder` / `lm`: backend objects to use instead of the folder's
+    (e.g. the torch references); `lm_file`: which GGUF of the folder (default: Q8_0 if present)."""
+
+    def __init__(self, model: str | Path | None = None, *, encoder=None, lm=None, lm_file: str | None = None,
+                 threads: int = 2, merge: _core.MergeParams | None = None):
+        from ssr_runtime.runtime.bundle import load_bundle
+
+        bundle = load_bundle(Path(model) if model is not None else DEFAULT_MODEL, lm_file=lm_file, threads=threads,
+                             encoder=encoder, lm=lm)
+        self.model_folder, self.config, self.tokenizer = bundle.folder, bundle.config, bundle.tokenizer
+        self.encoder, self.lm = bundle.encoder, bundle.lm
+        self.merge_params = merge or _core.MergeParams()
+        self.latency = LatencyLog()
+        self.stats = ReadStats()
+        self._lock = threading.RLock()
+        self._graph = _core.SceneGraph()
+        self._selector = _core.KeyframeSelector()
+        self._pending: list[tuple[float, object]] = []  # (t, FrameInputs) of keyframes not yet read
+        self._rays: list[tuple[np.ndarray, np.ndarray]] = []
+        self._room_dirty = False
+        self._cached: list[int | None] = []  # the LM's KV content: token ids, None for visual tokens
+        self.frames_seen = 0
+        self.keyframes = 0
+        self.last_t: float | None = None
+
+    # --- streaming ---------------------------------------------------------------------------------
+
+    def push_frame(self, rgb: np.ndarray, depth: np.ndarray, K: np.ndarray, T_wc: np.ndarray, t: float) -> bool:
+        """Add one posed RGB-D frame (rgb H×W×3 uint8, depth H×W float32 m or uint16 mm, K 3×3, T_wc 4×4
+        camera-to-world, t seconds, increasing). Returns whether it became a keyframe. A bad frame
+        raises (InvalidInputError naming the field, or ValueError for t) and changes nothing."""
+        if not isinstance(t, (int, float)) or not math.isfinite(t):
+            raise ValueError(f"t: expected a finite number of seconds, got {t!r}")
+        with self._lock:
+            if self.last_t is not None and t <= self.last_t:
+                raise ValueError(f"t: frames must come in time order; got {t} after {self.last_t}")
+            with _Timer(self.latency, "preprocess"):
+                _core.validate_frame(rgb, depth, K, T_wc)
+                is_key = self._selector.consider(depth, K, T_wc)
+                if is_key:
+                    inputs = frame_inputs(rgb, depth, K, T_wc)
+                    self._rays.append(frame_rays(RGBDFrame(rgb, _metres(depth), K, T_wc, float(t))))
+            self.frames_seen += 1
+            self.last_t = float(t)
+            if not is_key:
+                return False
+            self.keyframes += 1
+            self._room_dirty = True
+            self._pending.append((float(t), inputs))
+            if len(self._pending) == WINDOW:
+                self._read_window()
+            return True
+
+    def push_frames(self, frames: Iterable[RGBDFrame], progress: bool = False) -> int:
+        """push_frame for each frame (objects with rgb, depth, K, T_wc, t), then flush; returns the
+        number of keyframes."""
+        from tqdm import tqdm
+
+        count = 0
+        for frame in tqdm(frames, desc="frames", unit="frame", disable=not progress):
+            count += self.push_frame(frame.rgb, frame.depth, frame.K, frame.T_wc, frame.t)
+        self.flush()
+        return count
+
+    def flush(self) -> None:
+        """Read the keyframes waiting for a full window (call at the end of a stream)."""
+        with self._lock:
+            if self._pending:
+                self._read_window()
+
+    def _read_window(self) -> None:
+        times, inputs = zip(*self._pending)
+        self._pending = []
+        batch = FrameBatch.stack(list(inputs))
+        context = local_object_ids(self._graph, batch.geometry)
+        names = window_names(self._graph, context)
+        prompt = stage1_prompt(known_text(renamed(self._graph, names), names.values()), len(batch),
+                               self.config.tokens_per_frame, NEW_MARK)
+        with _Timer(self.latency, "encoder"):
+            tokens = self.encoder.encode(batch.pixels, batch.geometry, batch.pose)
+        text = self._generate(prompt, tokens.reshape(-1, tokens.shape[-1]), MAX_NEW_TOKENS_WINDOW)
+        with _Timer(self.latency, "parse_merge"):
+            self.stats.outputs.append(text)
+            if len(self.stats.outputs) > WINDOW:  # keep the last few outputs for inspection only
+                self.stats.outputs.pop(0)
+            merge_window(self._graph, text, times[0], names, self.merge_params, self.stats)
+
+    def _generate(self, prompt: str, visual: np.ndarray | None, max_new_tokens: int) -> str:
+        """Greedy continuation of `prompt`, its <|vis|> slots filled with `visual` rows in order. The
+        LM's cache keeps the longest prefix shared with the previous prompt."""
+        ids = self.tokenizer.encode(prompt).ids
+        vis = self.config.vis_token_id
+        sequence = [None if i == vis else i for i in ids]
+        shared = 0
+        for a, b in zip(self._cached, sequence):
+            if a is None or a != b:
+                break
+            shared += 1
+        shared = min(shared, len(sequence) - 1)  # at least one new position yields the next logits
+        segments, row, start = [], 0, shared
+        for k in range(shared, len(ids) + 1):
+            if k == len(ids) or ids[k] == vis:
+                if k > start:
+                    segments.append(list(ids[start:k]))
+                if k < len(ids):
+                    end = k
+                    while end < len(ids) and ids[end] == vis:
+                        end += 1
+                    segments.append(np.ascontiguousarray(visual[row:row + end - k], dtype=np.float32))
+                    row += end - k
+                    start = end
+        with _Timer(self.latency, "prefill"):
+            self.lm.truncate(shared)
+            self.lm.prefill(segments)
+        with _Timer(self.latency, "decode") as timer:
+            new_ids = self.lm.generate(max_new_tokens)
+        self.latency.decode_tokens.append((len(new_ids), timer.seconds))
+        self._cached = sequence + list(new_ids)
+        return self.tokenizer.decode(new_ids, skip_special_tokens=False)
+
+    # --- reading the scene ---------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> _core.SceneGraph:
+        """A copy of the scene graph so far (room outline included)."""
+        with self._lock:
+            return _core.SceneGraph.from_json(self._current_graph().to_json())
+
+    def _current_graph(self) -> _core.SceneGraph:
+        if self._room_dirty:
+            self._graph.room_polygon = room_outline(self._rays)
+            self._room_dirty = False
+        return self._graph
+
+    def cogmap(self, anchor: str, res: float = 0.5) -> _core.CogMap:
+        """The LocalCogMap around object `anchor` ('room': the global map over the room's extent)."""
+        with self._lock:
+            graph = self._current_graph()
+            if anchor == "room":
+                return _core.build_global_cogmap(graph)
+            return _core.build_cogmap(graph, anchor, res)
+
+    def ground(self, phrase: str) -> _core.Box3D:
+        """The box of the object `phrase` names: an id ('chair#2') or a label ('chair', 'coffee table')
+        that exactly one object has. Ambiguity or no match raises QueryError, listing the candidates."""
+        with self._lock:
+            graph = self._current_graph()
+            wanted = phrase.strip()
+            if graph.has_object(wanted):
+                return graph.object(wanted).box
+            matches = [o for o in graph.objects
+                       if wanted.lower() in (o.label.lower(), display_name(o.label).lower())]
+            if len(matches) != 1:
+                found = ", ".join(o.id for o in matches) or "none"
+                raise _core.QueryError(f"ground: {phrase!r} matches {len(matches)} objects ({found}); "
+                                       "name one by its id")
+            return matches[0].box
+
+    def ask(self, question: str, options: Sequence[str] | None = None) -> SessionAnswer:
+        """Answer a spatial question (VSI-Bench style; `options` like "A. left"). The model writes its
+        scaffold; its <q> program runs on the C++ engine over the session graph."""
+        started = time.perf_counter()
+        with self._lock:
+            self.flush()
+            graph = self._current_graph()
+            prompt = vsi_prompt(question, options)
+            raw = self._generate(stage2_prompt(graph, prompt, SCAFFOLD_MARK), None, MAX_NEW_TOKENS_ANSWER)
+            with _Timer(self.latency, "query"):
+                answer = _answer(graph, parse_lines(raw)[0], list(options or ()), raw, started)
+        return answer
+
+    # --- persistence ---------------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write the session (graph, stream position) to `path` atomically: a crash mid-save leaves the
+        previous file intact. Keyframes still waiting for a window are read first."""
+        with self._lock:
+            self.flush()
+            record = {"format": SESSION_FORMAT, "version": SESSION_VERSION,
+                      "graph": _core.SceneGraph.from_json(self._current_graph().to_json()).to_json(),
+                      "frames_seen": self.frames_seen, "keyframes": self.keyframes, "last_t": self.last_t,
+                      "model": str(self.model_folder)}
+            write_json_atomic(Path(path), record)
+
+    @classmethod
+    def load(cls, path: str | Path, model: str | Path | None = None, **kwargs) -> Session:
+        """A session continuing from a saved file (with `model`, or the shipped default)."""
+        import json
+
+        path = Path(path)
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise ValueError(f"{path}: not a readable session file ({e})") from None
+        if not isinstance(record, dict) or record.get("format") != SESSION_FORMAT:
+            raise ValueError(f"{path}: format: expected {SESSION_FORMAT!r}")
+        if record.get("version") != SESSION_VERSION:
+            raise ValueError(f"{path}: version: expected {SESSION_VERSION}, got {record.get('version')!r}")
+        session = cls(model, **kwargs)
+        session._graph = _core.SceneGraph.from_json(record["graph"])
+        session.frames_seen, session.keyframes = int(record["frames_seen"]), int(record["keyframes"])
+        session.last_t = record["last_t"]
+        return session
+
+
+def _answer(graph: _core.SceneGraph, elements: list, options: list[str], raw: str, started: float) -> SessionAnswer:
+    letters = {m.group(2).strip().lower(): m.group(1) for m in map(_OPTION.match, options) if m}
+    query = next((e for e in elements if isinstance(e, _core.Query)), None)
+    if query is not None:
+        try:
+            result = _core.run_query(graph, query)
+        except (_core.QueryError, _core.InvalidInputError):
+            result = None
+        if result is not None:
+            latency = time.perf_counter() - started
+            if result.is_number:
+                return SessionAnswer(f"{result.value:.4g}", result.value, result.unit, None,
+                                     tuple(result.evidence), "engine", raw, latency)
+            choice = engine_choice_text(query.task, result.choice)
+            text = letters.get(choice.lower(), choice)
+            return SessionAnswer(text, None, "", choice, tuple(result.evidence), "engine", raw, latency)
+    own = next((e for e in elements if isinstance(e, _core.Answer)), None)
+    latency = time.perf_counter() - started
+    if own is None:
+        return SessionAnswer("", None, "", None, (), "none", raw, latency)
+    if own.value is not None:
+        return SessionAnswer(f"{own.value:.4g}", own.value, own.unit, None, (), "model", raw, latency)
+    return SessionAnswer(own.choice, None, "", own.choice, (), "model", raw, latency)
+
+
+def _metres(depth: np.ndarray) -> np.ndarray:
+    depth = np.asarray(depth)
+    return depth.astype(np.float32) / 1000.0 if depth.dtype == np.uint16 else depth.astype(np.float32, copy=False)

@@ -1,0 +1,143 @@
+"""The streaming Session on the shipped exported model and the shipped sample scene: streaming,
+queries, persistence, bad input, damaged model files, and asking while frames stream in."""
+
+import json
+import math
+import shutil
+import threading
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime", reason="the runtime extra (onnxruntime) is not installed")
+pytest.importorskip("llama_cpp", reason="the runtime extra (llama-cpp-python) is not installed")
+
+from ssr_runtime import _core  # noqa: E402
+from ssr_runtime.data import sample_scene_path  # noqa: E402
+from ssr_runtime.data.readers import iter_scene_frames  # noqa: E402
+from ssr_runtime.export.manifest import ManifestError  # noqa: E402
+from ssr_runtime.runtime.session import DEFAULT_MODEL, Session, SessionAnswer  # noqa: E402
+from ssr_runtime.training.samples import WINDOW  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return list(iter_scene_frames(sample_scene_path(), with_instance=False))
+
+
+@pytest.fixture(scope="module")
+def streamed(frames):
+    session = Session()
+    keyframes = session.push_frames(frames)
+    return session, keyframes
+
+
+def test_streaming_reads_every_window_and_builds_a_graph(streamed, frames):
+    session, keyframes = streamed
+    assert 1 <= keyframes < len(frames)
+    assert session.frames_seen == len(frames) and session.keyframes == keyframes
+    assert session.stats.windows == math.ceil(keyframes / WINDOW)
+    graph = session.graph
+    assert len(graph) >= 1  # the grammar-constrained output always parses
+    assert len(graph.room_polygon) >= 3
+    assert _core.SceneGraph.from_json(graph.to_json()) == graph
+    summary = session.latency.summary()
+    assert {"preprocess", "encoder", "prefill", "decode", "parse_merge"} <= set(summary)
+    assert summary["encoder"]["count"] == session.stats.windows
+
+
+def test_ask_cogmap_and_ground(streamed):
+    session, _ = streamed
+    answer = session.ask("What is the size of this room (in square meters)?")
+    assert isinstance(answer, SessionAnswer) and answer.latency_s > 0
+    assert answer.source in ("engine", "model", "none")
+    if answer.source == "engine":
+        assert answer.value is not None and answer.value > 0
+    choice = session.ask("Which is closer to the door?", ["A. bed", "B. lamp"])
+    assert choice.source == "none" or choice.text
+    first = session.graph.objects[0]
+    assert session.ground(first.id) == first.box
+    assert session.cogmap(first.id).anchor == first.id
+    assert session.cogmap("room").anchor == "room"
+    with pytest.raises(_core.QueryError, match="matches 0 objects"):
+        session.ground("spaceship")
+
+
+def test_save_and_load_continue_the_session(streamed, tmp_path):
+    session, _ = streamed
+    path = tmp_path / "session.json"
+    session.save(path)
+    loaded = Session.load(path)
+    assert loaded.graph.to_json() == session.graph.to_json() or len(loaded.graph) == len(session.graph)
+    assert (loaded.frames_seen, loaded.keyframes, loaded.last_t) == (session.frames_seen, session.keyframes,
+                                                                    session.last_t)
+    session.save(path)  # replacing an existing file
+    assert json.loads(path.read_text())["format"] == "ssr-session"
+    path.write_text(path.read_text()[:50])
+    with pytest.raises(ValueError, match="session.json"):
+        Session.load(path)
+
+
+def test_bad_frames_are_refused_and_the_session_goes_on(frames):
+    session = Session()
+    good = frames[0]
+    session.push_frame(good.rgb, good.depth, good.K, good.T_wc, good.t)
+    nan_pose = good.T_wc.copy()
+    nan_pose[0, 3] = np.nan
+    bad_inputs = [
+        ((good.rgb[:, :, :2], good.depth, good.K, good.T_wc, 1.0), _core.InvalidInputError, "rgb"),
+        ((good.rgb, good.depth[:10], good.K, good.T_wc, 1.0), _core.InvalidInputError, "depth"),
+        ((good.rgb, good.depth.astype(np.float64), good.K, good.T_wc, 1.0), _core.InvalidInputError, "depth"),
+        ((good.rgb, good.depth, good.K, nan_pose, 1.0), _core.InvalidInputError, "T_wc"),
+        ((good.rgb, good.depth, good.K, good.T_wc, good.t), ValueError, "time order"),
+        ((good.rgb, good.depth, good.K, good.T_wc, float("nan")), ValueError, "t:"),
+    ]
+    for args, error, field in bad_inputs:
+        with pytest.raises(error, match=field):
+            session.push_frame(*args)
+        assert session.frames_seen == 1
+    empty = np.zeros_like(good.depth)
+    session.push_frame(good.rgb, empty, good.K, good.T_wc, good.t + 0.1)  # nothing seen: accepted
+    nxt = frames[1]
+    session.push_frame(nxt.rgb, nxt.depth, nxt.K, nxt.T_wc, nxt.t + 0.2)
+    assert session.frames_seen == 3
+
+
+def damaged_copy(tmp_path, damage):
+    folder = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL, folder)
+    damage(folder)
+    return folder
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda f: (f / "lm-q8_0.gguf").write_bytes((f / "lm-q8_0.gguf").read_bytes()[:1000]), "lm-q8_0.gguf"),
+    (lambda f: (f / "encoder.onnx").unlink(), "encoder.onnx"),
+    (lambda f: (f / "tokenizer.json").write_text((f / "tokenizer.json").read_text().replace("box", "bux")),
+     "tokenizer.json"),
+])
+def test_a_damaged_model_folder_is_refused(tmp_path, damage, message):
+    with pytest.raises(ManifestError, match=message):
+        Session(damaged_copy(tmp_path, damage))
+
+
+def test_ask_while_frames_stream_in(frames):
+    session = Session()
+    errors = []
+
+    def stream():
+        try:
+            session.push_frames(frames)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    worker = threading.Thread(target=stream)
+    worker.start()
+    answers = []
+    while worker.is_alive():
+        answers.append(session.ask("How many chair(s) are in this room?"))
+    worker.join()
+    assert errors == []
+    assert answers and all(isinstance(a, SessionAnswer) for a in answers)
+    assert session.frames_seen == len(frames)
+    assert session.stats.windows == math.ceil(session.keyframes / WINDOW)
