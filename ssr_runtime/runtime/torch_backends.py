@@ -1,0 +1,79 @@
+"""The PyTorch reference backends: the same interfaces as the runtime's, run on an ``SSRModel``.
+
+Used to check the exported backends against the model they came from, and to run a checkpoint
+without exporting it. Needs the ``train`` extra (torch, transformers).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+from transformers.cache_utils import DynamicCache
+
+from ssr_runtime.runtime.encoders import Encoder, EncoderShapes
+from ssr_runtime.runtime.lm import LanguageModel, TokenConstraint
+
+
+class TorchEncoder(Encoder):
+    """An SSRModel's (or a bare FusionEncoder's) encoder, in eval mode, on the model's device."""
+
+    def __init__(self, model) -> None:
+        self.encoder = getattr(model, "encoder", model)
+        c = self.encoder.config
+        self.shapes = EncoderShapes(c.image_size, c.grid, c.geometry_features, c.pose_features,
+                                    c.tokens_per_frame, c.hidden_size)
+
+    @torch.no_grad()
+    def _run(self, pixels: np.ndarray, geometry: np.ndarray, pose: np.ndarray) -> np.ndarray:
+        device = next(self.encoder.parameters()).device
+        inputs = (torch.from_numpy(a).to(device) for a in (pixels, geometry, pose))
+        return self.encoder.eval()(*inputs).float().cpu().numpy()
+
+
+class TorchLM(LanguageModel):
+    """An SSRModel's language model (``model.lm``) with a DynamicCache; truncate crops the cache.
+
+    capacity = the model's max_position_embeddings. Constrained decoding needs a vocabulary for
+    llama.cpp's grammar engine: ``grammar_vocab``, a GGUF exported from this model (only its
+    vocabulary is read).
+    """
+
+    def __init__(self, model, grammar_vocab: str | os.PathLike | None = None) -> None:
+        self.lm = model.lm.eval()
+        config = model.config
+        self.n_vocab, self.hidden_size = config.vocab_size, config.hidden_size
+        self.capacity, self.eos_token_id = config.max_position_embeddings, config.eos_token_id
+        self.device = next(self.lm.parameters()).device
+        self._grammar_vocab_path = grammar_vocab
+        self._grammar_vocab = None
+        self._cache = DynamicCache()
+        super().__init__()
+
+    @torch.no_grad()
+    def _forward(self, **inputs) -> np.ndarray:
+        out = self.lm(**inputs, past_key_values=self._cache, use_cache=True, logits_to_keep=1)
+        return out.logits[0, -1].float().cpu().numpy()
+
+    def _feed_tokens(self, ids: list[int], start: int) -> np.ndarray:
+        return self._forward(input_ids=torch.tensor([ids], device=self.device))
+
+    def _feed_embeddings(self, block: np.ndarray, start: int) -> np.ndarray:
+        dtype = self.lm.get_input_embeddings().weight.dtype
+        return self._forward(inputs_embeds=torch.from_numpy(block).to(self.device, dtype).unsqueeze(0))
+
+    def _drop_from(self, position: int) -> None:
+        self._cache.crop(position)
+
+    def _clear(self) -> None:
+        self._cache = DynamicCache()
+
+    def _constraint(self, grammar: str) -> TokenConstraint:
+        if self._grammar_vocab_path is None:
+            raise ValueError("grammar: TorchLM decodes under a grammar only with grammar_vocab (a GGUF of this model)")
+        if self._grammar_vocab is None:
+            from ssr_runtime.runtime.llama_lm import LlamaModelFile
+
+            self._grammar_vocab = LlamaModelFile(self._grammar_vocab_path, vocab_only=True)
+        return self._grammar_vocab.constraint(grammar)
