@@ -26,11 +26,13 @@ MAX_INTEGER_DIGITS = 4
 DEFAULT_MAX_ELEMENTS = 64
 ANSWER_UNITS = ("m", "cm", "m2")
 
-_COMMON = rf"""
+_NUMBERS = rf"""
 sp      ::= " "
-id      ::= label "#" [1-9] [0-9]{{0,5}}
 num     ::= "-"? int "." [0-9] [0-9]
 int     ::= "0" | [1-9] [0-9]{{0,{MAX_INTEGER_DIGITS - 1}}}
+"""
+_BOX_VALUES = rf"""
+id      ::= label "#" [1-9] [0-9]{{0,5}}
 pos     ::= [1-9] [0-9]{{0,{MAX_INTEGER_DIGITS - 1}}} "." [0-9] [0-9] | "0." ([1-9] [0-9] | "0" [1-9])
 """
 
@@ -66,10 +68,10 @@ def window_grammar(labels: Iterable[str] | None = None, max_elements: int = DEFA
             '"yaw=" num sp "</box>"\n'
             'tri     ::= "<tri>" sp id sp pred sp id sp "dx=" num sp "dy=" num sp "dz=" num sp "</tri>"\n'
             f"pred    ::= {_alternatives(_core.PREDICATES)}\n"
-            + _label_rule(labels) + _COMMON)
+            + _label_rule(labels) + _BOX_VALUES + _NUMBERS)
 
 
 def answer_grammar() -> str:
     """A stage-2 direct answer: `<ans> NUMBER [UNIT] </ans>` or `<ans> LETTER </ans>`, then the end."""
     return (f'{ROOT}    ::= "<ans>" sp (num (sp unit)? | [A-Z]) sp "</ans>"\n'
-            f"unit    ::= {_alternatives(ANSWER_UNITS)}\n" + _COMMON)
+            f"unit    ::= {_alternatives(ANSWER_UNITS)}\n" + _NUMBERS)

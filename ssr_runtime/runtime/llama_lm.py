@@ -190,7 +190,8 @@ class LlamaCppLM(LanguageModel):
         if not self._ctx:
             raise ModelFileError(f"{self.path}: llama.cpp cannot create a context of n_ctx = {n_ctx} "
                                  f"({_recent_errors()})")
-        self.capacity = llama.llama_n_ctx(self._ctx)
+        # llama.cpp rounds the context up (to a multiple of 256); the capacity promised is what was asked.
+        self.capacity = min(n_ctx, llama.llama_n_ctx(self._ctx))
         self._memory = llama.llama_get_memory(self._ctx)
         self._n_batch = n_batch
         self._token_batch = self._new_batch(llama, 0)

@@ -1,0 +1,405 @@
+"""ssr_runtime.runtime backends on a tiny SSR model trained here (encoder and LM together, a few dozen
+steps on stage-1-like texts with one frame each) and exported with export_checkpoint: the ONNX encoder
+and llama.cpp language model against their torch references, KV-cache reuse, grammar-constrained
+decoding, and the refusals of bad files and bad inputs."""
+
+import random
+import shutil
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("onnxruntime", reason="OnnxEncoder needs onnxruntime (export extra)")
+pytest.importorskip("llama_cpp", reason="LlamaCppLM needs llama-cpp-python (export extra)")
+
+from ssr_runtime import _core  # noqa: E402
+from ssr_runtime.export.bundle import export_checkpoint  # noqa: E402
+from ssr_runtime.export.onnx_encoder import example_frames  # noqa: E402
+from ssr_runtime.model import SSRConfig, SSRModel, save_checkpoint, train_tokenizer  # noqa: E402
+from ssr_runtime.runtime import grammars  # noqa: E402
+from ssr_runtime.runtime.encoders import OnnxEncoder, choose_providers  # noqa: E402
+from ssr_runtime.runtime.errors import ModelFileError  # noqa: E402
+from ssr_runtime.runtime.llama_lm import LlamaCppLM  # noqa: E402
+from ssr_runtime.runtime.torch_backends import TorchEncoder, TorchLM  # noqa: E402
+
+torch.set_num_threads(2)
+
+LABELS = ("chair", "table", "lamp", "sofa", "bed", "tv")
+TRAIN_STEPS = 40
+PARITY_SAMPLES = 24
+PARITY_NEW_TOKENS = 24
+
+
+def random_box_line(rng: random.Random) -> str:
+    def number(scale):
+        return round(rng.uniform(-scale, scale), 2)
+
+    return _core.format_box(f"{rng.choice(LABELS)}#{rng.randint(1, 4)}",
+                            _core.Box3D([number(3), number(3), abs(number(1))], [abs(number(1)) + 0.1] * 3, number(3)))
+
+
+def random_triplet_line(rng: random.Random) -> str:
+    ids = [f"{rng.choice(LABELS)}#{rng.randint(1, 4)}" for _ in range(2)]
+    offset = [round(rng.uniform(-2, 2), 2) for _ in range(3)]
+    return _core.format_triplet(_core.Triplet(ids[0], rng.choice(_core.PREDICATES), ids[1], offset))
+
+
+def prompt_parts(rng: random.Random) -> tuple[str, str]:
+    """Stage-1 prompt around one frame's slots: graph text before, the mark after."""
+    known = "\n".join(random_box_line(rng) for _ in range(rng.randint(0, 2)))
+    return f"<|graph|>\n{known}\n<|window|>", "\n<|new|>\n"
+
+
+def target(rng: random.Random) -> str:
+    lines = [random_box_line(rng) for _ in range(rng.randint(1, 2))] + [random_triplet_line(rng)]
+    return "\n".join(lines) + "<|endoftext|>"
+
+
+def samples(count: int, seed: int) -> list[tuple[str, str, str]]:
+    rng = random.Random(seed)
+    return [(*prompt_parts(rng), target(rng)) for _ in range(count)]
+
+
+def tiny_config(tokenizer) -> SSRConfig:
+    return SSRConfig.preset("small", tokenizer, vision_dim=32, vision_layers=1, vision_heads=2, hidden_size=64,
+                            num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                            intermediate_size=128, max_position_embeddings=512)
+
+
+def ids_of(tokenizer, text: str) -> list[int]:
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def train_briefly(model: SSRModel, tokenizer, texts: list[tuple[str, str, str]]) -> None:
+    """Encoder and LM together, one random frame per text, so the visual tokens matter to the output
+    and next-token choices are mostly clear-cut (near-ties would make agreement a coin toss)."""
+    c = model.config
+    vis = "<|vis|>" * c.tokens_per_frame
+    rows = [ids_of(tokenizer, before + vis + after + tail) for before, after, tail in texts]
+    width = max(len(r) for r in rows)
+    batch = torch.full((len(rows), width), c.eos_token_id)
+    labels = torch.full((len(rows), width), -100)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        batch[i, :len(row)] = labels[i, :len(row)] = torch.tensor(row)
+        mask[i, :len(row)] = 1
+    labels[batch == c.vis_token_id] = -100
+    frames = [torch.from_numpy(a) for a in example_frames(c, len(rows), seed=11)]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(TRAIN_STEPS):
+        loss = model(batch, attention_mask=mask, labels=labels, pixels=frames[0], geometry=frames[1],
+                     pose=frames[2]).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    texts = samples(32, seed=0)
+    tokenizer = train_tokenizer([a + b + c for a, b, c in texts], vocab_size=400)
+    torch.manual_seed(0)
+    model = SSRModel(tiny_config(tokenizer))
+    train_briefly(model, tokenizer, texts)
+    checkpoint = tmp_path_factory.mktemp("checkpoint") / "ck"
+    save_checkpoint(checkpoint, model, tokenizer)
+    out = tmp_path_factory.mktemp("export") / "out"
+    export_checkpoint(checkpoint, out, quants=("f16", "q8_0"), progress=False)
+    return model, tokenizer, out
+
+
+@pytest.fixture(scope="module")
+def llama_lm(trained):
+    with LlamaCppLM(trained[2] / "lm-f16.gguf", n_ctx=512) as lm:
+        yield lm
+
+
+@pytest.fixture(scope="module")
+def torch_lm(trained):
+    return TorchLM(trained[0], grammar_vocab=trained[2] / "lm-f16.gguf")
+
+
+@pytest.fixture(scope="module")
+def onnx_encoder(trained):
+    return OnnxEncoder(trained[2] / "encoder.onnx")
+
+
+def frame_block(encoder, config, seed: int, frames: int = 1) -> np.ndarray:
+    tokens = encoder.encode(*example_frames(config, frames, seed=seed))
+    return tokens.reshape(-1, tokens.shape[-1])
+
+
+# --- encoders ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("frames", [1, 3])
+def test_onnx_encoder_matches_torch(trained, onnx_encoder, frames):
+    model = trained[0]
+    inputs = example_frames(model.config, frames, seed=frames)
+    ours, reference = onnx_encoder.encode(*inputs), TorchEncoder(model).encode(*inputs)
+    assert ours.shape == (frames, model.config.tokens_per_frame, model.config.hidden_size)
+    assert ours.dtype == np.float32
+    assert np.abs(ours - reference).max() <= 1e-4
+
+
+def test_encoders_take_uint8_pixels_as_0_to_255(trained, onnx_encoder):
+    pixels, geometry, pose = example_frames(trained[0].config, 2, seed=4)
+    as_bytes = np.round(pixels * 255).astype(np.uint8)
+    expected = onnx_encoder.encode(as_bytes.astype(np.float32) / 255, geometry, pose)
+    assert np.abs(onnx_encoder.encode(as_bytes, geometry, pose) - expected).max() <= 1e-6
+
+
+def test_onnx_encoder_runs_on_the_cpu_here_and_reads_its_shapes_from_the_graph(trained, onnx_encoder):
+    assert onnx_encoder.providers == ["CPUExecutionProvider"]
+    assert onnx_encoder.tokens_per_frame == trained[0].config.tokens_per_frame
+    assert onnx_encoder.hidden_size == trained[0].config.hidden_size
+
+
+def test_providers_prefer_tensorrt_then_cuda_and_keep_the_cpu_as_fallback():
+    everything = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert choose_providers(everything) == everything[::2]
+    assert choose_providers(everything[1:]) == everything[1:]
+    assert choose_providers(["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
+    assert choose_providers(everything, ["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
+    with pytest.raises(ValueError, match="CUDAExecutionProvider.*not available"):
+        choose_providers(["CPUExecutionProvider"], ["CUDAExecutionProvider"])
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p, g, q: (p.astype(np.float64), g, q), "pixels: expected dtype uint8 or float32, got float64"),
+    (lambda p, g, q: (p, g.astype(np.float64), q), "geometry: expected dtype float32, got float64"),
+    (lambda p, g, q: (p[:, :, :32], g, q), r"pixels: expected shape \[2, 3, 64, 64\], got \[2, 3, 32, 64\]"),
+    (lambda p, g, q: (p, g[:1], q), r"geometry: expected shape \[2, 8, 8, 7\], got \[1, 8, 8, 7\]"),
+    (lambda p, g, q: (p, g, q[:, :9]), r"pose: expected shape \[2, 12\], got \[2, 9\]"),
+    (lambda p, g, q: (p, g, q.tolist()), "pose: expected a numpy array, got list"),
+    (lambda p, g, q: (p, g, np.where(q > 1, np.nan, q).astype(np.float32)), "pose: holds NaN or inf"),
+    (lambda p, g, q: (p[:0], g[:0], q[:0]), "at least one frame"),
+])
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_encoders_refuse_bad_frames(trained, onnx_encoder, backend, change, message):
+    encoder = onnx_encoder if backend == "onnx" else TorchEncoder(trained[0])
+    with pytest.raises(ValueError, match=message):
+        encoder.encode(*change(*example_frames(trained[0].config, 2, seed=0)))
+
+
+# --- language models: parity --------------------------------------------------------------------------------------
+
+
+def test_llama_cpp_with_onnx_tokens_generates_what_torch_does(trained, llama_lm, torch_lm, onnx_encoder):
+    """Held-out prompts with one frame's slots: LlamaCppLM (F16) fed ONNX encoder tokens, TorchLM fed
+    torch encoder tokens, and SSRModel.generate_ids from the frames themselves."""
+    model, tokenizer, _ = trained
+    torch_encoder = TorchEncoder(model)
+    agree_llama = agree_torch = 0
+    for k, (before, after, _) in enumerate(samples(PARITY_SAMPLES, seed=1000)):
+        frames = example_frames(model.config, 1, seed=2000 + k)
+        head, tail = ids_of(tokenizer, before), ids_of(tokenizer, after)
+        prompt = torch.tensor(head + [model.config.vis_token_id] * model.config.tokens_per_frame + tail)
+        reference = model.generate_ids(prompt, *(torch.from_numpy(a) for a in frames), max_new_tokens=PARITY_NEW_TOKENS)
+        outputs = []
+        for lm, encoder in ((llama_lm, onnx_encoder), (torch_lm, torch_encoder)):
+            lm.reset()
+            tokens = encoder.encode(*frames)
+            lm.prefill([head, tokens.reshape(-1, tokens.shape[-1]), tail])
+            outputs.append(lm.generate(PARITY_NEW_TOKENS))
+        agree_llama += outputs[0] == reference
+        agree_torch += outputs[1] == reference
+    print(f"\nparity over {PARITY_SAMPLES} prompts, {PARITY_NEW_TOKENS} new tokens: LlamaCppLM f16 "
+          f"{agree_llama}/{PARITY_SAMPLES}, TorchLM {agree_torch}/{PARITY_SAMPLES} equal to generate_ids")
+    assert agree_torch == PARITY_SAMPLES
+    assert agree_llama / PARITY_SAMPLES >= 0.95
+
+
+def test_q8_0_generates_like_f16_on_most_prompts(trained, llama_lm, onnx_encoder):
+    model, tokenizer, out = trained
+    agree = 0
+    with LlamaCppLM(out / "lm-q8_0.gguf", n_ctx=512) as quantized:
+        for k, (before, after, _) in enumerate(samples(10, seed=3000)):
+            segments = [ids_of(tokenizer, before), frame_block(onnx_encoder, model.config, 4000 + k),
+                        ids_of(tokenizer, after)]
+            results = []
+            for lm in (llama_lm, quantized):
+                lm.reset()
+                lm.prefill(segments)
+                results.append(lm.generate(PARITY_NEW_TOKENS))
+            agree += results[0] == results[1]
+    assert agree >= 8
+
+
+# --- language models: KV cache ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["llama", "torch"])
+def test_truncate_reuses_a_prefix_like_a_fresh_run(trained, llama_lm, torch_lm, onnx_encoder, backend):
+    model, tokenizer, _ = trained
+    lm = llama_lm if backend == "llama" else torch_lm
+    (before, after, _), (_, after_2, _) = samples(2, seed=5000)
+    prefix = ids_of(tokenizer, before)
+    window = [frame_block(onnx_encoder, model.config, 6000), ids_of(tokenizer, after)]
+    other_window = [frame_block(onnx_encoder, model.config, 6001, frames=2), ids_of(tokenizer, after_2)]
+
+    lm.reset()
+    lm.prefill([prefix])
+    shared = lm.position
+    assert shared == len(prefix)
+    lm.prefill(window)
+    first = lm.generate(16)
+    assert lm.position == shared + model.config.tokens_per_frame + len(window[1]) + len(first)
+    lm.truncate(shared)
+    assert lm.position == shared
+    lm.prefill(window)
+    assert lm.generate(16) == first
+    lm.truncate(shared)
+    lm.prefill(other_window)
+    reused = lm.generate(16)
+
+    for segments, expected in ((window, first), (other_window, reused)):
+        lm.reset()
+        lm.prefill([prefix, *segments])
+        assert lm.generate(16) == expected
+    assert first != reused, "the two windows should lead to different outputs, or the test proves little"
+
+
+def test_generate_continues_where_it_stopped(trained, llama_lm, onnx_encoder):
+    model, tokenizer, _ = trained
+    before, after, _ = samples(1, seed=7000)[0]
+    segments = [ids_of(tokenizer, before), frame_block(onnx_encoder, model.config, 7001), ids_of(tokenizer, after)]
+    llama_lm.reset()
+    llama_lm.prefill(segments)
+    whole = llama_lm.generate(20)
+    llama_lm.reset()
+    llama_lm.prefill(segments)
+    assert llama_lm.generate(8) + llama_lm.generate(12) == whole
+
+
+@pytest.mark.parametrize("backend", ["llama", "torch"])
+def test_language_models_refuse_bad_segments_and_calls(trained, llama_lm, torch_lm, backend):
+    lm = llama_lm if backend == "llama" else torch_lm
+    vocab = trained[0].config.vocab_size
+    lm.reset()
+    with pytest.raises(ValueError, match="prefill first"):
+        lm.generate(4)
+    bad = [
+        ([[1, 2], np.zeros((3, 32), np.float32)], r"segments\[1\]: embedding block must have shape \[n, 64\], got \[3, 32\]"),
+        ([np.zeros((3, 64), np.float64)], r"segments\[0\]: embedding block must be float32, got float64"),
+        ([np.full((2, 64), np.inf, np.float32)], r"segments\[0\]: embedding block holds NaN or inf"),
+        ([[5, vocab]], rf"segments\[0\]: token ids must be in \[0, {vocab}\), got 5..{vocab}"),
+        ([[-1]], r"segments\[0\]: token ids must be in"),
+        ([np.zeros((2, 2), np.int64)], r"segments\[0\]: expected token ids"),
+        ([[1.5, 2.0]], r"segments\[0\]: expected token ids"),
+        ([list(range(1, 300)), list(range(1, 300))], "exceed the context of 512 tokens"),
+    ]
+    for segments, message in bad:
+        with pytest.raises(ValueError, match=message):
+            lm.prefill(segments)
+        assert lm.position == 0, "a refused prefill feeds nothing"
+    lm.prefill([[3, 4, 5]])
+    with pytest.raises(ValueError, match=r"position: must be in \[0, 3\], got 4"):
+        lm.truncate(4)
+    with pytest.raises(ValueError, match="max_new_tokens: must be >= 0"):
+        lm.generate(-1)
+    lm.truncate(1)
+    with pytest.raises(ValueError, match="prefill first"):
+        lm.generate(4)
+
+
+def test_generation_stops_at_the_context_end(trained):
+    with LlamaCppLM(trained[2] / "lm-f16.gguf", n_ctx=32) as lm:
+        lm.prefill([list(range(10, 30))])
+        out = lm.generate(100, stop=[])
+        assert len(out) == 12 and lm.position == 32
+
+
+# --- grammars -----------------------------------------------------------------------------------------------------
+
+
+def varied_prompts(trained, onnx_encoder, count: int):
+    """Held-out prompts, some with frames far from anything seen in training (noise ×5 as tokens)."""
+    model, tokenizer, _ = trained
+    rng = np.random.default_rng(0)
+    for k, (before, after, _) in enumerate(samples(count, seed=8000)):
+        block = frame_block(onnx_encoder, model.config, 9000 + k)
+        if k % 2:
+            block = (rng.standard_normal(block.shape) * 5).astype(np.float32)
+        yield [ids_of(tokenizer, before), block, ids_of(tokenizer, after)]
+
+
+def test_window_grammar_output_always_parses_and_ends(trained, llama_lm, torch_lm, onnx_encoder):
+    _, tokenizer, _ = trained
+    grammar = grammars.window_grammar(max_elements=3)
+    for segments in varied_prompts(trained, onnx_encoder, 12):
+        results = []
+        for lm in (llama_lm, torch_lm):
+            lm.reset()
+            lm.prefill(segments)
+            results.append(lm.generate(500, grammar=grammar))
+        for ids in results:
+            assert len(ids) < 500, "the grammar ends within its bounded length"
+            elements = _core.parse_document(tokenizer.decode(ids))
+            assert 0 <= len(elements) <= 3
+            assert all(isinstance(e, (_core.BoxText, _core.Triplet)) for e in elements)
+
+
+def test_window_grammar_keeps_to_the_given_labels(trained, llama_lm, onnx_encoder):
+    _, tokenizer, _ = trained
+    grammar = grammars.window_grammar(labels=["bed", "lamp"], max_elements=4)
+    for segments in varied_prompts(trained, onnx_encoder, 4):
+        llama_lm.reset()
+        llama_lm.prefill(segments)
+        elements = _core.parse_document(tokenizer.decode(llama_lm.generate(600, grammar=grammar)))
+        ids = [e.id for e in elements if isinstance(e, _core.BoxText)]
+        ids += [i for e in elements if isinstance(e, _core.Triplet) for i in (e.subject, e.object)]
+        assert {i.split("#")[0] for i in ids} <= {"bed", "lamp"}
+
+
+def test_answer_grammar_output_is_one_answer(trained, llama_lm, onnx_encoder):
+    _, tokenizer, _ = trained
+    grammar = grammars.answer_grammar()
+    for segments in varied_prompts(trained, onnx_encoder, 6):
+        llama_lm.reset()
+        llama_lm.prefill(segments)
+        text = tokenizer.decode(llama_lm.generate(60, grammar=grammar))
+        assert isinstance(_core.parse_answer(text), _core.Answer), text
+
+
+def test_grammar_text_is_refused_when_wrong(trained, llama_lm):
+    llama_lm.reset()
+    llama_lm.prefill([[3, 4]])
+    with pytest.raises(ValueError, match="grammar: llama.cpp rejects it"):
+        llama_lm.generate(4, grammar="root ::= missing")
+    with pytest.raises(ValueError, match="max_elements: must be >= 1"):
+        grammars.window_grammar(max_elements=0)
+    with pytest.raises(ValueError, match="labels: expected"):
+        grammars.window_grammar(labels=["Chair"])
+    with pytest.raises(ValueError, match="grammar_vocab"):
+        lm = TorchLM(trained[0])
+        lm.prefill([[3, 4]])
+        lm.generate(4, grammar=grammars.answer_grammar())
+
+
+# --- model files --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, load", [("lm-f16.gguf", LlamaCppLM), ("encoder.onnx", OnnxEncoder)])
+def test_missing_and_truncated_model_files_are_named(trained, tmp_path, name, load):
+    with pytest.raises(FileNotFoundError, match=f"{tmp_path}/absent-{name}: no such"):
+        load(tmp_path / f"absent-{name}")
+    data = (trained[2] / name).read_bytes()
+    for keep in (len(data) // 2, 64, 0):
+        cut = tmp_path / f"cut-{name}"
+        cut.write_bytes(data[:keep])
+        with pytest.raises(ModelFileError, match=f"{cut}: .*cannot load this"):
+            load(cut)
+
+
+def test_a_gguf_is_not_an_encoder_and_a_copy_loads(trained, tmp_path):
+    with pytest.raises(ModelFileError, match="lm-f16.gguf"):
+        OnnxEncoder(trained[2] / "lm-f16.gguf")
+    copy = tmp_path / "copy.gguf"
+    shutil.copy(trained[2] / "lm-f16.gguf", copy)
+    with LlamaCppLM(copy, n_ctx=64) as lm:
+        assert (lm.n_vocab, lm.hidden_size, lm.capacity) == (trained[0].config.vocab_size, 64, 64)
