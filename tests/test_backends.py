@@ -284,7 +284,8 @@ def test_language_models_refuse_bad_segments_and_calls(trained, llama_lm, torch_
     with pytest.raises(ValueError, match="prefill first"):
         lm.generate(4)
     bad = [
-        ([[1, 2], np.zeros((3, 32), np.float32)], r"segments\[1\]: embedding block must have shape \[n, 64\], got \[3, 32\]"),
+        ([[1, 2], np.zeros((3, 32), np.float32)],
+         r"segments\[1\]: embedding block must have shape \[n, 64\], got \[3, 32\]"),
         ([np.zeros((3, 64), np.float64)], r"segments\[0\]: embedding block must be float32, got float64"),
         ([np.full((2, 64), np.inf, np.float32)], r"segments\[0\]: embedding block holds NaN or inf"),
         ([[5, vocab]], rf"segments\[0\]: token ids must be in \[0, {vocab}\), got 5..{vocab}"),

@@ -68,7 +68,8 @@ def check_frames(shapes: EncoderShapes, pixels: np.ndarray, geometry: np.ndarray
         if not isinstance(array, np.ndarray):
             raise ValueError(f"{name}: expected a numpy array, got {type(array).__name__}")
         if array.dtype not in dtypes:
-            raise ValueError(f"{name}: expected dtype {' or '.join(np.dtype(d).name for d in dtypes)}, got {array.dtype}")
+            names = " or ".join(np.dtype(d).name for d in dtypes)
+            raise ValueError(f"{name}: expected dtype {names}, got {array.dtype}")
         if list(array.shape) != shape:
             raise ValueError(f"{name}: expected shape {shape}, got {list(array.shape)}")
         if array.dtype == np.float32 and not np.isfinite(array).all():

@@ -124,7 +124,8 @@ class LanguageModel(ABC):
             raise ValueError(f"{name}: expected token ids (a 1-D sequence of ints) or a float32 embedding block, "
                              f"got {ids.dtype} with shape {list(ids.shape)}")
         if ids.size and (ids.min() < 0 or ids.max() >= self.n_vocab):
-            raise ValueError(f"{name}: token ids must be in [0, {self.n_vocab}), got {int(ids.min())}..{int(ids.max())}")
+            raise ValueError(f"{name}: token ids must be in [0, {self.n_vocab}), "
+                             f"got {int(ids.min())}..{int(ids.max())}")
         return [int(i) for i in ids]
 
     @abstractmethod

@@ -1,0 +1,129 @@
+"""Language-model and encoder speed of the runtime's backends against the torch references, side by side.
+
+A random-init model of the `small` preset (speed does not depend on the weights' values) is saved and
+exported once (encoder.onnx, lm-f16/q8_0/q4_k_m.gguf) into a temporary folder. Then, with the same
+prompt for every backend — text, one window of visual tokens (as embeddings), text — it measures:
+- prefill tokens/s: the whole prompt fed from an empty cache;
+- decode tokens/s: greedy generation of --new-tokens tokens (no stop token, so every run is as long);
+each the best of --reps runs, for TorchLM (fp32 eager) and LlamaCppLM per GGUF type, all on
+--threads threads; and encoder ms/frame on a window of frames, torch vs ONNX Runtime, best of
+--encoder-reps. Best-of rather than median: on a shared machine the other load only ever slows a run.
+
+Usage (from the checkout, with the train and export extras):
+    PYTHONPATH=. python benchmarks/bench_lm.py [--threads 2] [--reps 3] [--new-tokens 128]
+"""
+
+import argparse
+import platform
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from ssr_runtime import _core
+from ssr_runtime.export.bundle import export_checkpoint
+from ssr_runtime.export.onnx_encoder import example_frames
+from ssr_runtime.model import SSRConfig, SSRModel, save_checkpoint, train_tokenizer
+from ssr_runtime.runtime.encoders import OnnxEncoder
+from ssr_runtime.runtime.llama_lm import LlamaCppLM
+from ssr_runtime.runtime.torch_backends import TorchEncoder, TorchLM
+from ssr_runtime.training.samples import WINDOW
+
+GGUF_TYPES = ("f16", "q8_0", "q4_k_m")
+
+
+def tokenizer_texts(count: int = 200) -> list[str]:
+    rng = random.Random(0)
+    labels = ("chair", "table", "lamp", "sofa", "bed", "tv", "door")
+    texts = []
+    for _ in range(count):
+        box = _core.Box3D([rng.uniform(-3, 3), rng.uniform(-3, 3), rng.uniform(0, 2)], [rng.uniform(0.2, 2)] * 3,
+                          rng.uniform(-3, 3))
+        texts.append(_core.format_box(f"{rng.choice(labels)}#{rng.randint(1, 9)}", box))
+    return texts
+
+
+def build(folder: Path, threads: int):
+    texts = tokenizer_texts()
+    tokenizer = train_tokenizer(texts, vocab_size=1024)
+    torch.manual_seed(0)
+    model = SSRModel(SSRConfig.preset("small", tokenizer)).eval()
+    save_checkpoint(folder / "ck", model, tokenizer)
+    export_checkpoint(folder / "ck", folder / "out", quants=GGUF_TYPES, threads=threads, progress=False)
+    graph_text = "<|graph|>\n" + "\n".join(texts[:6]) + "\n<|window|>"
+    segments = [tokenizer(graph_text, add_special_tokens=False)["input_ids"], None,
+                tokenizer("\n<|new|>\n", add_special_tokens=False)["input_ids"]]
+    return model, folder / "out", segments
+
+
+def best_rates(lm, segments, new_tokens: int, reps: int) -> tuple[float, float]:
+    """(prefill tokens/s, decode tokens/s), each the best of `reps` runs."""
+    prompt_tokens = sum(len(s) for s in segments)
+    prefill, decode = [], []
+    for _ in range(reps):
+        lm.reset()
+        start = time.perf_counter()
+        lm.prefill(segments)
+        middle = time.perf_counter()
+        out = lm.generate(new_tokens, stop=[])
+        end = time.perf_counter()
+        assert len(out) == new_tokens
+        prefill.append(prompt_tokens / (middle - start))
+        decode.append(new_tokens / (end - middle))
+    return max(prefill), max(decode)
+
+
+def encoder_ms_per_frame(encoder, frames, reps: int) -> float:
+    encoder.encode(*frames)  # warm-up: first-run allocations and graph optimisation
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        encoder.encode(*frames)
+        times.append(time.perf_counter() - start)
+    return 1e3 * min(times) / len(frames[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--new-tokens", type=int, default=128)
+    parser.add_argument("--encoder-reps", type=int, default=30)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model, out, segments = build(Path(tmp), args.threads)
+        c = model.config
+        frames = example_frames(c, WINDOW, seed=0)
+        onnx_encoder = OnnxEncoder(out / "encoder.onnx", threads=args.threads)
+        visual = onnx_encoder.encode(*frames)
+        segments[1] = visual.reshape(-1, c.hidden_size)
+        prompt = sum(len(s) for s in segments)
+        print(f"{platform.processor() or platform.machine()}, {args.threads} threads; small preset "
+              f"({model.parameter_counts()['lm'] / 1e6:.1f} M LM parameters, hidden {c.hidden_size}, "
+              f"{c.num_hidden_layers} layers, vocab {c.vocab_size}); prompt {prompt} tokens "
+              f"({len(segments[1])} visual), {args.new_tokens} new tokens, best of {args.reps}\n")
+
+        rows = [("torch fp32 eager", *best_rates(TorchLM(model), segments, args.new_tokens, args.reps))]
+        for gguf_type in GGUF_TYPES:
+            with LlamaCppLM(out / f"lm-{gguf_type}.gguf", n_ctx=1024, threads=args.threads) as lm:
+                rows.append((f"llama.cpp {gguf_type}", *best_rates(lm, segments, args.new_tokens, args.reps)))
+        torch_prefill, torch_decode = rows[0][1:]
+        print(f"{'language model':<18} {'prefill tok/s':>13} {'×torch':>7} {'decode tok/s':>13} {'×torch':>7}")
+        for name, prefill, decode in rows:
+            print(f"{name:<18} {prefill:>13.0f} {prefill / torch_prefill:>7.2f} {decode:>13.1f} "
+                  f"{decode / torch_decode:>7.2f}")
+
+        torch_ms = encoder_ms_per_frame(TorchEncoder(model), frames, args.encoder_reps)
+        onnx_ms = encoder_ms_per_frame(onnx_encoder, frames, args.encoder_reps)
+        print(f"\n{'encoder (' + str(WINDOW) + '-frame window)':<26} {'ms/frame':>9} {'×torch':>7}")
+        print(f"{'torch fp32 eager':<26} {torch_ms:>9.2f} {1.0:>7.2f}")
+        print(f"{'ONNX Runtime ' + onnx_encoder.providers[0].replace('ExecutionProvider', ''):<26} "
+              f"{onnx_ms:>9.2f} {torch_ms / onnx_ms:>7.2f}")
+
+
+if __name__ == "__main__":
+    main()
