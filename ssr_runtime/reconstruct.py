@@ -81,21 +81,61 @@ def frame_rays(frame: RGBDFrame) -> tuple[np.ndarray, np.ndarray]:
     return frame.T_wc[:2, 3].copy(), hits[:, :2].astype(np.float64)
 
 
+class FloorCarver:
+    """The floor cells the camera's rays have crossed or hit, carved frame by frame into a grid on a
+    fixed lattice (multiples of `cell`) that grows with the area covered: memory follows the room,
+    not the number of frames."""
+
+    MARGIN = 2  # unseen cells kept around the seen ones, so the outside is reachable from the border
+    GROWTH_M = 2.0  # extra metres allocated on each side when the grid grows (amortises re-allocation)
+
+    def __init__(self, cell: float = OUTLINE_CELL_M):
+        self.cell = cell
+        self.lo = np.zeros(2, dtype=np.int64)  # lattice index of seen[0, 0]
+        self.seen = np.zeros((0, 0), dtype=bool)
+
+    def add(self, cam: np.ndarray, hits: np.ndarray) -> None:
+        """One frame's rays: the camera's xy and the xy of the surfaces its pixels hit."""
+        points = np.vstack([np.asarray(hits, dtype=np.float64).reshape(-1, 2), np.asarray(cam, np.float64)[None]])
+        self._cover(np.floor(points.min(axis=0) / self.cell).astype(np.int64),
+                    np.floor(points.max(axis=0) / self.cell).astype(np.int64))
+        origin = self.lo * self.cell
+        _carve(self.seen, (cam - origin) / self.cell, (points[:-1] - origin) / self.cell)
+
+    def _cover(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        lo, hi = lo - self.MARGIN, hi + self.MARGIN
+        old_hi = self.lo + np.array(self.seen.shape) - 1
+        if self.seen.size and np.all(lo >= self.lo) and np.all(hi <= old_hi):
+            return
+        pad = int(np.ceil(self.GROWTH_M / self.cell))
+        new_lo = np.minimum(lo, self.lo) - pad if self.seen.size else lo - pad
+        new_hi = np.maximum(hi, old_hi) + pad if self.seen.size else hi + pad
+        grid = np.zeros(tuple(new_hi - new_lo + 1), dtype=bool)
+        if self.seen.size:
+            at = self.lo - new_lo
+            grid[at[0]:at[0] + self.seen.shape[0], at[1]:at[1] + self.seen.shape[1]] = self.seen
+        self.lo, self.seen = new_lo, grid
+
+    def outline(self) -> list[tuple[float, float]]:
+        """Counter-clockwise floor outline: cells crossed or hit are the room; enclosed cells that no ray
+        reached (behind furniture) are filled in. Empty before any ray."""
+        if np.count_nonzero(self.seen) < 3:
+            return []
+        rows, cols = np.nonzero(self.seen)
+        r0, r1 = rows.min() - self.MARGIN, rows.max() + self.MARGIN + 1
+        c0, c1 = cols.min() - self.MARGIN, cols.max() + self.MARGIN + 1
+        seen = self.seen[r0:r1, c0:c1]
+        room = ~_reachable_from_border(~seen)
+        origin = (self.lo + np.array([r0, c0])) * self.cell
+        return [(origin[0] + i * self.cell, origin[1] + j * self.cell) for i, j in _outer_loop(room)]
+
+
 def room_outline(rays: list[tuple[np.ndarray, np.ndarray]], cell: float = OUTLINE_CELL_M) -> list[tuple[float, float]]:
-    """Counter-clockwise floor outline of the space the rays crossed: per frame, the camera's xy
-    and the xy of the surfaces its pixels hit. Cells crossed or hit are the room; enclosed cells
-    that no ray reached (behind furniture) are filled in."""
-    hits_all = np.concatenate([hits for _, hits in rays] + [cam[None] for cam, _ in rays])
-    if len(hits_all) < 3:
-        return []
-    origin = hits_all.min(axis=0) - 2 * cell
-    shape = tuple(np.floor((hits_all.max(axis=0) - origin) / cell).astype(int) + 3)
-    seen = np.zeros(shape, dtype=bool)
+    """`FloorCarver.outline` of all the rays (per frame: camera xy, hit points xy)."""
+    carver = FloorCarver(cell)
     for cam, hits in rays:
-        _carve(seen, (cam - origin) / cell, (hits - origin) / cell)
-    room = ~_reachable_from_border(~seen)
-    loop = _outer_loop(room)
-    return [(origin[0] + i * cell, origin[1] + j * cell) for i, j in loop]
+        carver.add(cam, hits)
+    return carver.outline()
 
 
 def _carve(grid: np.ndarray, cam: np.ndarray, hits: np.ndarray) -> None:

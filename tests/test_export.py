@@ -253,7 +253,7 @@ def test_manifest_lists_every_file_and_verifies(trained, exported):
     out, result = exported
     record = verify_manifest(out)
     assert sorted(record["files"]) == sorted(n for n in result.files if n != MANIFEST_FILE) == sorted(
-        ["encoder.onnx", "encoder.fp16.onnx", "lm-f16.gguf", "lm-q8_0.gguf", "lm-q4_0.gguf"])
+        ["encoder.onnx", "encoder.fp16.onnx", "tokenizer.json", "lm-f16.gguf", "lm-q8_0.gguf", "lm-q4_0.gguf"])
     assert record["config"] == model.config.to_dict()
     assert record["source_checkpoint"] == str(checkpoint.resolve())
     assert record["encoder"]["inputs"]["pixels"] == ["frames", 3, 64, 64]

@@ -34,7 +34,7 @@ def streamed(frames):
 
 def test_streaming_reads_every_window_and_builds_a_graph(streamed, frames):
     session, keyframes = streamed
-    assert 1 <= keyframes < len(frames)
+    assert 1 <= keyframes <= len(frames)
     assert session.frames_seen == len(frames) and session.keyframes == keyframes
     assert session.stats.windows == math.ceil(keyframes / WINDOW)
     graph = session.graph

@@ -4,7 +4,8 @@ A session holds one scene. Frames go in one by one (`push_frame`); the C++ keyfr
 the informative ones, and every WINDOW keyframes the model reads the window — the known objects the
 window looks at (text, window-local ids), the fused visual tokens of its frames — and writes the new
 objects' boxes and triplets, which the C++ core parses and merges (`runtime.merge`). Memory follows
-the scene, not the stream: the graph, the keyframes' carving rays and a bounded latency log.
+the scene, not the stream: the graph, the floor grid the keyframes' rays carve (`FloorCarver`), the
+keyframes of one window and a bounded latency log.
 
 Questions (`ask`) go to the model over the objects they name; its scaffold's `<q>` program runs on the
 C++ query engine over the session graph (the model's own `<ans>` when the program cannot run).
@@ -34,7 +35,8 @@ from ssr_runtime.eval.records import vsi_prompt
 from ssr_runtime.eval.structured import engine_choice_text
 from ssr_runtime.files import write_json_atomic
 from ssr_runtime.preprocess import FrameBatch, frame_inputs
-from ssr_runtime.reconstruct import frame_rays, room_outline
+from ssr_runtime.reconstruct import FloorCarver, frame_rays
+from ssr_runtime.runtime.grammars import window_grammar
 from ssr_runtime.runtime.merge import ReadStats, merge_window, parse_lines
 from ssr_runtime.training.samples import (NEW_MARK, SCAFFOLD_MARK, WINDOW, known_text, local_object_ids, renamed,
                                           stage1_prompt, stage2_prompt, window_names)
@@ -124,9 +126,10 @@ class Session:
         self._graph = _core.SceneGraph()
         self._selector = _core.KeyframeSelector()
         self._pending: list[tuple[float, object]] = []  # (t, FrameInputs) of keyframes not yet read
-        self._rays: list[tuple[np.ndarray, np.ndarray]] = []
+        self._floor = FloorCarver()
         self._room_dirty = False
         self._cached: list[int | None] = []  # the LM's KV content: token ids, None for visual tokens
+        self._window_grammar = window_grammar()  # window output always parses
         self.frames_seen = 0
         self.keyframes = 0
         self.last_t: float | None = None
@@ -147,12 +150,13 @@ class Session:
                 is_key = self._selector.consider(depth, K, T_wc)
                 if is_key:
                     inputs = frame_inputs(rgb, depth, K, T_wc)
-                    self._rays.append(frame_rays(RGBDFrame(rgb, _metres(depth), K, T_wc, float(t))))
+                    rays = frame_rays(RGBDFrame(rgb, _metres(depth), K, T_wc, float(t)))
             self.frames_seen += 1
             self.last_t = float(t)
             if not is_key:
                 return False
             self.keyframes += 1
+            self._floor.add(*rays)
             self._room_dirty = True
             self._pending.append((float(t), inputs))
             if len(self._pending) == WINDOW:
@@ -186,14 +190,15 @@ class Session:
                                self.config.tokens_per_frame, NEW_MARK)
         with _Timer(self.latency, "encoder"):
             tokens = self.encoder.encode(batch.pixels, batch.geometry, batch.pose)
-        text = self._generate(prompt, tokens.reshape(-1, tokens.shape[-1]), MAX_NEW_TOKENS_WINDOW)
+        text = self._generate(prompt, tokens.reshape(-1, tokens.shape[-1]), MAX_NEW_TOKENS_WINDOW,
+                              self._window_grammar)
         with _Timer(self.latency, "parse_merge"):
             self.stats.outputs.append(text)
             if len(self.stats.outputs) > WINDOW:  # keep the last few outputs for inspection only
                 self.stats.outputs.pop(0)
             merge_window(self._graph, text, times[0], names, self.merge_params, self.stats)
 
-    def _generate(self, prompt: str, visual: np.ndarray | None, max_new_tokens: int) -> str:
+    def _generate(self, prompt: str, visual: np.ndarray | None, max_new_tokens: int, grammar: str | None = None) -> str:
         """Greedy continuation of `prompt`, its <|vis|> slots filled with `visual` rows in order. The
         LM's cache keeps the longest prefix shared with the previous prompt."""
         ids = self.tokenizer.encode(prompt).ids
@@ -221,7 +226,7 @@ class Session:
             self.lm.truncate(shared)
             self.lm.prefill(segments)
         with _Timer(self.latency, "decode") as timer:
-            new_ids = self.lm.generate(max_new_tokens)
+            new_ids = self.lm.generate(max_new_tokens, grammar=grammar)
         self.latency.decode_tokens.append((len(new_ids), timer.seconds))
         self._cached = sequence + list(new_ids)
         return self.tokenizer.decode(new_ids, skip_special_tokens=False)
@@ -236,7 +241,7 @@ class Session:
 
     def _current_graph(self) -> _core.SceneGraph:
         if self._room_dirty:
-            self._graph.room_polygon = room_outline(self._rays)
+            self._graph.room_polygon = self._floor.outline()
             self._room_dirty = False
         return self._graph
 
