@@ -311,7 +311,8 @@ def test_manifest_refuses_a_folder_without_one_and_broken_json(tmp_path):
 def test_reexport_replaces_an_earlier_export_and_refuses_a_foreign_folder(trained, export_copy, tmp_path):
     _, _, checkpoint = trained
     result = export_checkpoint(checkpoint, export_copy, quants=("q8_0",), progress=False)
-    assert sorted(p.name for p in export_copy.iterdir()) == ["encoder.onnx", "lm-q8_0.gguf", MANIFEST_FILE]
+    assert sorted(p.name for p in export_copy.iterdir()) == sorted(
+        ["encoder.onnx", "lm-q8_0.gguf", MANIFEST_FILE, "tokenizer.json"])
     verify_manifest(export_copy)
     assert result.quantizations == [QuantPlan("q8_0", "q8_0")]
     foreign = tmp_path / "foreign"

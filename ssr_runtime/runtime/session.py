@@ -270,11 +270,11 @@ class Session:
             return matches[0].box
 
     def ask(self, question: str, options: Sequence[str] | None = None) -> SessionAnswer:
-        """Answer a spatial question (VSI-Bench style; `options` like "A. left"). The model writes its
-        scaffold; its <q> program runs on the C++ engine over the session graph."""
+        """Answer a spatial question (VSI-Bench style; `options` like "A. left") over the graph so far
+        (keyframes waiting for a full window are not read early, so asking does not change how the
+        stream is read). The model writes its scaffold; its <q> program runs on the C++ engine."""
         started = time.perf_counter()
         with self._lock:
-            self.flush()
             graph = self._current_graph()
             prompt = vsi_prompt(question, options)
             raw = self._generate(stage2_prompt(graph, prompt, SCAFFOLD_MARK), None, MAX_NEW_TOKENS_ANSWER)
