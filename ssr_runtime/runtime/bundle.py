@@ -45,7 +45,7 @@ def lm_files(manifest: dict) -> dict[str, str]:
     return {q["produced"]: q["file"] for q in manifest["language_model"]["quantizations"]}
 
 
-def load_bundle(folder: Path, lm_file: str | None = None, threads: int = 2, encoder=None, lm=None) -> Bundle:
+def load_bundle(folder: Path, lm_file: str | None = None, threads: int = 1, encoder=None, lm=None) -> Bundle:
     """The exported model in `folder` with its default backends (ONNX Runtime encoder, llama.cpp LM on
     `lm_file` or the first of PREFERRED_LM_TYPES the folder has); `encoder` / `lm` replace them."""
     from tokenizers import Tokenizer

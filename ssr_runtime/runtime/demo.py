@@ -21,7 +21,7 @@ def register(subparsers) -> None:
     p.add_argument("--model", type=Path, help="an exported model folder (default: the shipped one)")
     p.add_argument("--scene", type=Path, help="a scene folder (default: the shipped sample scene)")
     p.add_argument("--out", type=Path, default=Path("out/demo"), help="folder for demo.json and cogmap.png")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1, help="threads per backend (Session's default)")
     p.set_defaults(func=_demo)
 
 

@@ -109,10 +109,13 @@ class _Timer:
 class Session:
     """One scene's streaming inference (module docstring). `model`: an exported folder (`ssr export`);
     None = the shipped default. `encoder` / `lm`: backend objects to use instead of the folder's
-    (e.g. the torch references); `lm_file`: which GGUF of the folder (default: Q8_0 if present)."""
+    (e.g. the torch references); `lm_file`: which GGUF of the folder (default: Q8_0 if present).
+    `threads`: per backend. One is the default: for this small model llama.cpp decodes faster on one
+    thread than on two (3,300 vs 2,900 tokens/s on an idle 2-core machine), and its spinning threads
+    slow down many times over when other work shares the cores (benchmarks/bench_stream.py)."""
 
     def __init__(self, model: str | Path | None = None, *, encoder=None, lm=None, lm_file: str | None = None,
-                 threads: int = 2, merge: _core.MergeParams | None = None):
+                 threads: int = 1, merge: _core.MergeParams | None = None):
         from ssr_runtime.runtime.bundle import load_bundle
 
         bundle = load_bundle(Path(model) if model is not None else DEFAULT_MODEL, lm_file=lm_file, threads=threads,
