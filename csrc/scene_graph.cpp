@@ -410,6 +410,7 @@ std::vector<Triplet> SceneGraph::attach(const std::vector<std::string>& ids,
     if (std::find(anchors.begin(), anchors.end(), id) != anchors.end()) {
       throw InvalidInput("ids", "'" + id + "' is also an anchor");
     }
+    if (std::count(ids.begin(), ids.end(), id) > 1) throw InvalidInput("ids", "'" + id + "' is listed twice");
     for (const Triplet& t : triplets_) {
       if (t.subject == id) throw InvalidInput("ids", "'" + id + "' is already attached");
     }

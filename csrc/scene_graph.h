@@ -108,8 +108,8 @@ class SceneGraph {
   // Local chain step of one window: attaches the objects `ids` (in first_seen order) to the closest
   // (as extend_chain) of `anchors` and of the ids attached before them in this call. An object with no
   // candidate (no anchors, first of the window) gets no triplet and starts a new piece of the chain;
-  // the others attach to it. Unknown ids, an id that is also an anchor, or an id a triplet already
-  // has as subject throw InvalidInput. Returns the triplets added, in order.
+  // the others attach to it. Unknown ids, an id listed twice or also an anchor, or an id a triplet
+  // already has as subject throw InvalidInput. Returns the triplets added, in order.
   std::vector<Triplet> attach(const std::vector<std::string>& ids, const std::vector<std::string>& anchors);
 
   // Drops every triplet and generates the chain afresh (extend_chain on an empty chain).

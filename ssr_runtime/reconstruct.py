@@ -10,6 +10,7 @@ through doors and windows hit nothing, so nothing outside the room is ever carve
 
 from __future__ import annotations
 
+import base64
 from collections import deque
 from collections.abc import Iterable, Mapping
 
@@ -115,6 +116,22 @@ class FloorCarver:
             at = self.lo - new_lo
             grid[at[0]:at[0] + self.seen.shape[0], at[1]:at[1] + self.seen.shape[1]] = self.seen
         self.lo, self.seen = new_lo, grid
+
+    def to_json(self) -> dict:
+        """The grid as JSON values (bits packed, base64)."""
+        return {"cell": self.cell, "lo": self.lo.tolist(), "shape": list(self.seen.shape),
+                "seen": base64.b64encode(np.packbits(self.seen)).decode()}
+
+    @classmethod
+    def from_json(cls, record: dict) -> FloorCarver:
+        carver = cls(float(record["cell"]))
+        shape = tuple(int(n) for n in record["shape"])
+        bits = np.unpackbits(np.frombuffer(base64.b64decode(record["seen"]), dtype=np.uint8))
+        if len(shape) != 2 or bits.size < shape[0] * shape[1]:
+            raise ValueError(f"floor: {shape} does not match {bits.size} stored cells")
+        carver.lo = np.array(record["lo"], dtype=np.int64)
+        carver.seen = bits[:shape[0] * shape[1]].reshape(shape).astype(bool)
+        return carver
 
     def outline(self) -> list[tuple[float, float]]:
         """Counter-clockwise floor outline: cells crossed or hit are the room; enclosed cells that no ray

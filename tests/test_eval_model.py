@@ -1,4 +1,5 @@
-"""The `model` method's answer mapping: the model's own <ans>, or its <q> program run by the engine."""
+"""The answer mapping the `model` method shares with the runtime's Session.ask: the model's <q>
+program run by the engine, else the model's own <ans>."""
 
 from pathlib import Path
 
@@ -6,8 +7,8 @@ import pytest
 
 from ssr_runtime import _core
 from ssr_runtime.eval.harness import MethodOptions, create_method
-from ssr_runtime.eval.methods.model import answer_text, engine_text
 from ssr_runtime.eval.records import Question
+from ssr_runtime.runtime.session import engine_answer, model_answer
 
 
 def graph():
@@ -22,23 +23,26 @@ def question(key, options=None, truth=1.0):
     return Question("q", "s", key, "?", options, truth, {"task": key, "args": []})
 
 
-def test_answer_text_reads_the_first_answer():
-    assert answer_text(_core.parse_document("<ans> 2.50 m </ans>\n<ans> B </ans>"), question("object_abs_distance")) == "2.5"
-    assert answer_text(_core.parse_document("<ans> C </ans>"), question("object_rel_distance")) == "C"
-    assert answer_text([], question("object_counting")) == ""
+def test_model_answer_reads_the_first_answer():
+    assert model_answer(_core.parse_document("<ans> 2.50 m </ans>\n<ans> B </ans>"))[:3] == ("2.5", 2.5, "m")
+    assert model_answer(_core.parse_document("<ans> C </ans>"))[0] == "C"
+    assert model_answer([]) is None
 
 
 def test_engine_runs_the_models_program_on_the_models_graph():
     elements = _core.parse_document("<q> object_abs_distance bed lamp </q>\n<ans> 9.00 m </ans>")
-    assert float(engine_text(graph(), elements, question("object_abs_distance"))) == pytest.approx(1.35)
-    q = question("object_rel_distance", ("A. lamp", "B. tv"), "A")
-    assert engine_text(graph(), _core.parse_document("<q> object_rel_distance bed lamp tv </q>"), q) == "A"
+    assert float(engine_answer(graph(), elements, ())[0]) == pytest.approx(1.35)
+    program = _core.parse_document("<q> object_rel_distance bed lamp tv </q>")
+    text, _, _, choice, evidence = engine_answer(graph(), program, ("A. lamp", "B. tv"))
+    assert (text, choice) == ("A", "lamp") and "lamp#1" in evidence
+    assert engine_answer(graph(), program, ())[0] == "lamp"  # no options: the choice itself
 
 
-def test_engine_declines_a_program_for_another_task_or_a_missing_object():
-    assert engine_text(graph(), _core.parse_document("<q> object_counting bed </q>"), question("object_size_estimation")) is None
-    assert engine_text(graph(), _core.parse_document("<q> object_size_estimation sofa </q>"),
-                       question("object_size_estimation")) is None
+def test_engine_declines_a_missing_object_or_a_choice_that_is_no_option():
+    assert engine_answer(graph(), _core.parse_document("<q> object_size_estimation sofa </q>"), ()) is None
+    program = _core.parse_document("<q> object_rel_distance bed lamp tv </q>")
+    assert engine_answer(graph(), program, ("A. tv", "B. sofa")) is None
+    assert engine_answer(graph(), _core.parse_document("<ans> 3 </ans>"), ()) is None
 
 
 def test_create_checks_its_options(tmp_path):

@@ -268,6 +268,8 @@ def test_attach_uses_only_the_anchors_and_the_ids_attached_before():
     for ids, anchors, field in ((["sofa#1"], [], "ids"), (["lamp#1"], [], "ids"), ([], ["sofa#1"], "anchors")):
         with pytest.raises(c.InvalidInputError, match=field):
             g.attach(ids, anchors)
+    with pytest.raises(c.InvalidInputError, match="listed twice"):
+        c.SceneGraph.from_json(living_room().to_json()).attach(["cup#1", "cup#1"], [])
     with pytest.raises(c.InvalidInputError, match="also an anchor"):
         c.SceneGraph.from_json(living_room().to_json()).attach(["cup#1"], ["cup#1"])
 

@@ -63,19 +63,58 @@ def test_ask_cogmap_and_ground(streamed):
         session.ground("spaceship")
 
 
-def test_save_and_load_continue_the_session(streamed, tmp_path):
+def test_save_and_load_continue_the_stream(frames, tmp_path):
+    # Saving mid-window and continuing from the file reads the stream as one uninterrupted session does.
+    whole = Session()
+    whole.push_frames(frames)
+    first = Session()
+    half = len(frames) // 2 + 1  # not a multiple of the window: keyframes are waiting at the save
+    for f in frames[:half]:
+        first.push_frame(f.rgb, f.depth, f.K, f.T_wc, f.t)
+    path = tmp_path / "session.json"
+    first.save(path)
+    first.save(path)  # replacing an existing file
+    resumed = Session.load(path)
+    assert (resumed.frames_seen, resumed.keyframes, resumed.last_t) == (first.frames_seen, first.keyframes,
+                                                                       first.last_t)
+    assert resumed.graph.to_json() == first.graph.to_json()
+    resumed.push_frames(frames[half:])
+    assert resumed.stats.windows + first.stats.windows == whole.stats.windows
+    assert _core.polygon_area(resumed.graph.room_polygon) == pytest.approx(_core.polygon_area(whole.graph.room_polygon))
+    assert len(resumed.graph) >= len(first.graph)
+
+
+def test_a_damaged_session_file_is_refused(streamed, tmp_path):
     session, _ = streamed
     path = tmp_path / "session.json"
     session.save(path)
-    loaded = Session.load(path)
-    assert loaded.graph.to_json() == session.graph.to_json() or len(loaded.graph) == len(session.graph)
-    assert (loaded.frames_seen, loaded.keyframes, loaded.last_t) == (session.frames_seen, session.keyframes,
-                                                                    session.last_t)
-    session.save(path)  # replacing an existing file
-    assert json.loads(path.read_text())["format"] == "ssr-session"
-    path.write_text(path.read_text()[:50])
+    text = path.read_text()
+    path.write_text(text[:50])
     with pytest.raises(ValueError, match="session.json"):
         Session.load(path)
+    record = json.loads(text)
+    del record["floor"]
+    path.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="floor"):
+        Session.load(path)
+
+
+def test_a_failed_request_leaves_the_session_usable(streamed):
+    session, _ = streamed
+    with pytest.raises(ValueError, match="control token"):
+        session.ask("what <|vis|> is this?")
+    with pytest.raises(ValueError, match="options"):
+        session.ask("Which one?", ["A. bed", "B. <|endoftext|>"])
+    with pytest.raises(ValueError, match="exceed the context"):
+        session.ask("chair " * 3000)
+    assert session.ask("How many chair(s) are in this room?").source in ("engine", "model", "none")
+
+
+def test_a_closed_session_refuses_work(frames):
+    with Session() as session:
+        session.push_frames(frames[:4])
+    with pytest.raises(RuntimeError, match="closed"):
+        session.ask("How many chair(s) are in this room?")
 
 
 def test_bad_frames_are_refused_and_the_session_goes_on(frames):

@@ -19,12 +19,10 @@ from ssr_runtime.model.modeling import SSRModel, frame_tensors
 from ssr_runtime.preprocess import FrameBatch, frame_inputs
 from ssr_runtime.runtime.merge import ReadStats, merge_window, parse_lines
 from ssr_runtime.reconstruct import frame_rays, room_outline
-from ssr_runtime.training.samples import (DIRECT_MARK, NEW_MARK, SCAFFOLD_MARK, keyframes, known_text,
-                                          local_object_ids, renamed, stage1_prompt, stage2_prompt, window_names,
-                                          windows)
+from ssr_runtime.training.samples import (DIRECT_MARK, MAX_NEW_TOKENS_ANSWER, MAX_NEW_TOKENS_WINDOW, NEW_MARK,
+                                          SCAFFOLD_MARK, keyframes, known_text, local_object_ids, renamed,
+                                          stage1_prompt, stage2_prompt, window_names, windows)
 
-MAX_NEW_TOKENS_WINDOW = 384
-MAX_NEW_TOKENS_ANSWER = 160
 
 
 class TorchReader:
@@ -57,7 +55,7 @@ class TorchReader:
                                             max_new_tokens=MAX_NEW_TOKENS_WINDOW)
             stats.outputs.append(text)
             merge_window(graph, text, frames[picked[window[0]]].t, names, self.merge, stats)
-        graph.room_polygon = room_outline([frame_rays(f) for f in frames])
+        graph.room_polygon = room_outline([frame_rays(frames[i]) for i in picked])  # keyframes, as the Session
         return graph
 
     def answer(self, graph: _core.SceneGraph, question: Question, scaffold: bool) -> tuple[str, list]:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from ssr_runtime import _core
-from ssr_runtime.files import write_json_atomic, write_text_atomic
+from ssr_runtime.files import atomic_open, write_json_atomic, write_text_atomic
 
 
 def register(subparsers) -> None:
@@ -117,6 +117,7 @@ def plot_cogmap(graph: _core.SceneGraph, cogmap: _core.CogMap, path: Path) -> Pa
     ax.set_title(f"LocalCogMap around {cogmap.anchor} (res {cogmap.res} m)")
     ax.set_aspect("equal")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=120)
     plt.close(fig)
     return path

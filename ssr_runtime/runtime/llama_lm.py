@@ -211,8 +211,15 @@ class LlamaCppLM(LanguageModel):
         self._batches.append((batch, views))
         return batch, views
 
+    def _open_context(self):
+        """The llama.cpp context; a closed model raises instead of touching freed memory."""
+        if not self._ctx:
+            raise RuntimeError("LlamaCppLM: closed (close() freed its llama.cpp context)")
+        return self._ctx
+
     def _decode(self, batch_views, count: int, start: int) -> np.ndarray:
         llama = _library()
+        self._open_context()
         batch, views = batch_views
         batch.n_tokens = count
         views["pos"][:count] = np.arange(start, start + count, dtype=np.int32)
@@ -240,13 +247,16 @@ class LlamaCppLM(LanguageModel):
         return logits
 
     def _drop_from(self, position: int) -> None:
+        self._open_context()
         if not _library().llama_memory_seq_rm(self._memory, 0, position, -1):
             raise RuntimeError(f"llama.cpp could not drop positions >= {position} from the KV cache")
 
     def _clear(self) -> None:
+        self._open_context()
         _library().llama_memory_clear(self._memory, True)
 
     def _constraint(self, grammar: str) -> GrammarConstraint:
+        self._open_context()
         return self._file.constraint(grammar)
 
     def close(self) -> None:

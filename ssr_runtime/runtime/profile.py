@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssr_runtime.files import write_json_atomic
+from ssr_runtime.files import atomic_open, write_json_atomic
 
 ENCODER_REPEATS = 5
 
@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     p.add_argument("--lm", default="torch,f16,q8_0",
                    help="language-model backends: torch and GGUF types of the export folder (comma-separated)")
     p.add_argument("--encoder", default="torch,onnx", help="encoder backends (comma-separated)")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1, help="threads per backend, torch's too (Session's default: 1)")
     p.add_argument("--out", type=Path, default=Path("out/profile"))
     p.set_defaults(func=_profile)
 
@@ -44,7 +44,7 @@ def _profile(args: argparse.Namespace) -> int:
     folder = args.model or DEFAULT_MODEL
     checkpoint = args.checkpoint or (DEFAULT_MODEL.parent / "default-checkpoint" if args.model is None else None)
     frames = list(iter_scene_frames(args.scene or sample_scene_path(), with_instance=False))
-    bundle = load_bundle(folder, threads=args.threads)
+    bundle = load_bundle(folder, threads=args.threads)  # its encoder is the ONNX row and every LM row's
     torch_model = _torch_model(checkpoint, args.threads) if "torch" in args.encoder + args.lm else None
 
     rows = []
@@ -59,7 +59,8 @@ def _profile(args: argparse.Namespace) -> int:
             rows.append(_session_row(name, folder, bundle.encoder, lm, frames))
     args.out.mkdir(parents=True, exist_ok=True)
     _print_table(rows)
-    write_json_atomic(args.out / "profile.json", {"model": str(folder), "frames": len(frames), "rows": rows})
+    write_json_atomic(args.out / "profile.json", {"model": str(folder), "frames": len(frames), "threads": args.threads,
+                                                   "rows": rows})
     _write_csv(args.out / "profile.csv", rows)
     _plot(args.out / "profile.png", rows)
     print(f"wrote {args.out}/profile.json, profile.csv, profile.png")
@@ -171,7 +172,7 @@ def _print_table(rows: list[dict]) -> None:
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
     columns = sorted({k for r in rows for k in r}, key=lambda k: (k not in ("kind", "backend"), k))
-    with path.open("w", newline="") as f:
+    with atomic_open(path, "w") as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
@@ -193,5 +194,6 @@ def _plot(path: Path, rows: list[dict]) -> None:
     for ax in axes:
         ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=120)
     plt.close(fig)

@@ -17,6 +17,7 @@ while frames stream in is safe.
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 import threading
@@ -34,18 +35,18 @@ from ssr_runtime.eval.questions import display_name
 from ssr_runtime.eval.records import vsi_prompt
 from ssr_runtime.eval.structured import engine_choice_text
 from ssr_runtime.files import write_json_atomic
-from ssr_runtime.preprocess import FrameBatch, frame_inputs
+from ssr_runtime.preprocess import GRID, IMAGE_SIZE, FrameBatch, FrameInputs, frame_inputs
 from ssr_runtime.reconstruct import FloorCarver, frame_rays
+from ssr_runtime.runtime.bundle import Bundle, load_bundle
 from ssr_runtime.runtime.grammars import window_grammar
 from ssr_runtime.runtime.merge import ReadStats, merge_window, parse_lines
-from ssr_runtime.training.samples import (NEW_MARK, SCAFFOLD_MARK, WINDOW, known_text, local_object_ids, renamed,
+from ssr_runtime.training.samples import (MAX_NEW_TOKENS_ANSWER, MAX_NEW_TOKENS_WINDOW, NEW_MARK, SCAFFOLD_MARK,
+                                          SPECIAL_TOKENS, WINDOW, known_text, local_object_ids, renamed,
                                           stage1_prompt, stage2_prompt, window_names)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 SESSION_FORMAT = "ssr-session"
 SESSION_VERSION = 1
-MAX_NEW_TOKENS_WINDOW = 384
-MAX_NEW_TOKENS_ANSWER = 160
 LATENCY_SAMPLES = 4096  # per stage: the log stays bounded on an endless stream
 STAGES = ("preprocess", "encoder", "prefill", "decode", "parse_merge", "query")
 _OPTION = re.compile(r"^([A-Z])\. (.+)$")
@@ -74,20 +75,29 @@ class LatencyLog:
     def __init__(self) -> None:
         self.samples = {stage: deque(maxlen=LATENCY_SAMPLES) for stage in STAGES}
         self.decode_tokens = deque(maxlen=LATENCY_SAMPLES)  # (tokens, seconds) per generation
+        self._lock = threading.Lock()  # summary() may run in another thread than the stream
 
     def add(self, stage: str, seconds: float) -> None:
-        self.samples[stage].append(seconds)
+        with self._lock:
+            self.samples[stage].append(seconds)
+
+    def add_decode(self, tokens: int, seconds: float) -> None:
+        with self._lock:
+            self.decode_tokens.append((tokens, seconds))
 
     def summary(self) -> dict[str, dict[str, float]]:
         """{stage: {count, p50_ms, p95_ms}} for the stages that ran, plus decode tokens/s."""
+        with self._lock:
+            samples = {stage: list(values) for stage, values in self.samples.items()}
+            decode_tokens = list(self.decode_tokens)
         table = {}
-        for stage, values in self.samples.items():
+        for stage, values in samples.items():
             if values:
                 ms = np.array(values) * 1e3
                 table[stage] = {"count": len(ms), "p50_ms": float(np.percentile(ms, 50)),
                                 "p95_ms": float(np.percentile(ms, 95))}
-        tokens = sum(n for n, _ in self.decode_tokens)
-        seconds = sum(s for _, s in self.decode_tokens)
+        tokens = sum(n for n, _ in decode_tokens)
+        seconds = sum(s for _, s in decode_tokens)
         if seconds > 0:
             table["decode"]["tokens_per_s"] = tokens / seconds
         return table
@@ -107,19 +117,20 @@ class _Timer:
 
 
 class Session:
-    """One scene's streaming inference (module docstring). `model`: an exported folder (`ssr export`);
-    None = the shipped default. `encoder` / `lm`: backend objects to use instead of the folder's
+    """One scene's streaming inference (module docstring). `model`: an exported folder (`ssr export`),
+    a loaded `Bundle` (its backends are shared, not reopened), or None = the shipped default. `encoder` / `lm`: backend objects to use instead of the folder's
     (e.g. the torch references); `lm_file`: which GGUF of the folder (default: Q8_0 if present).
     `threads`: per backend. One is the default: for this small model llama.cpp decodes faster on one
     thread than on two (3,300 vs 2,900 tokens/s on an idle 2-core machine), and its spinning threads
     slow down many times over when other work shares the cores (benchmarks/bench_stream.py)."""
 
-    def __init__(self, model: str | Path | None = None, *, encoder=None, lm=None, lm_file: str | None = None,
+    def __init__(self, model: str | Path | Bundle | None = None, *, encoder=None, lm=None, lm_file: str | None = None,
                  threads: int = 1, merge: _core.MergeParams | None = None):
-        from ssr_runtime.runtime.bundle import load_bundle
-
-        bundle = load_bundle(Path(model) if model is not None else DEFAULT_MODEL, lm_file=lm_file, threads=threads,
-                             encoder=encoder, lm=lm)
+        if isinstance(model, Bundle):  # already loaded and checked (one per evaluation run, say)
+            bundle = model
+        else:
+            bundle = load_bundle(Path(model) if model is not None else DEFAULT_MODEL, lm_file=lm_file,
+                                 threads=threads, encoder=encoder, lm=lm)
         self.model_folder, self.config, self.tokenizer = bundle.folder, bundle.config, bundle.tokenizer
         self.encoder, self.lm = bundle.encoder, bundle.lm
         self.merge_params = merge or _core.MergeParams()
@@ -153,7 +164,7 @@ class Session:
                 is_key = self._selector.consider(depth, K, T_wc)
                 if is_key:
                     inputs = frame_inputs(rgb, depth, K, T_wc)
-                    rays = frame_rays(RGBDFrame(rgb, _metres(depth), K, T_wc, float(t)))
+                    rays = frame_rays(RGBDFrame(rgb, depth, K, T_wc, float(t)))
             self.frames_seen += 1
             self.last_t = float(t)
             if not is_key:
@@ -203,34 +214,30 @@ class Session:
 
     def _generate(self, prompt: str, visual: np.ndarray | None, max_new_tokens: int, grammar: str | None = None) -> str:
         """Greedy continuation of `prompt`, its <|vis|> slots filled with `visual` rows in order. The
-        LM's cache keeps the longest prefix shared with the previous prompt."""
+        LM's cache keeps the longest prefix shared with the previous prompt; after a failure it is
+        cleared, so one bad request never breaks the next."""
         ids = self.tokenizer.encode(prompt).ids
         vis = self.config.vis_token_id
+        rows = 0 if visual is None else len(visual)
+        if ids.count(vis) != rows:
+            raise ValueError(f"prompt: {ids.count(vis)} <|vis|> slots for {rows} visual tokens")
         sequence = [None if i == vis else i for i in ids]
         shared = 0
-        for a, b in zip(self._cached, sequence):
-            if a is None or a != b:
-                break
+        limit = min(len(sequence) - 1, self.lm.position)  # one new position at least yields the next logits
+        while shared < limit and sequence[shared] is not None and sequence[shared] == self._cached[shared]:
             shared += 1
-        shared = min(shared, len(sequence) - 1)  # at least one new position yields the next logits
-        segments, row, start = [], 0, shared
-        for k in range(shared, len(ids) + 1):
-            if k == len(ids) or ids[k] == vis:
-                if k > start:
-                    segments.append(list(ids[start:k]))
-                if k < len(ids):
-                    end = k
-                    while end < len(ids) and ids[end] == vis:
-                        end += 1
-                    segments.append(np.ascontiguousarray(visual[row:row + end - k], dtype=np.float32))
-                    row += end - k
-                    start = end
-        with _Timer(self.latency, "prefill"):
-            self.lm.truncate(shared)
-            self.lm.prefill(segments)
-        with _Timer(self.latency, "decode") as timer:
-            new_ids = self.lm.generate(max_new_tokens, grammar=grammar)
-        self.latency.decode_tokens.append((len(new_ids), timer.seconds))
+        try:
+            with _Timer(self.latency, "prefill"):
+                self.lm.truncate(shared)
+                self._cached = sequence[:shared]
+                self.lm.prefill(_segments(ids[shared:], visual, vis))
+            with _Timer(self.latency, "decode") as timer:
+                new_ids = self.lm.generate(max_new_tokens, grammar=grammar)
+        except Exception:
+            self.lm.reset()
+            self._cached = []
+            raise
+        self.latency.add_decode(len(new_ids), timer.seconds)
         self._cached = sequence + list(new_ids)
         return self.tokenizer.decode(new_ids, skip_special_tokens=False)
 
@@ -275,7 +282,13 @@ class Session:
     def ask(self, question: str, options: Sequence[str] | None = None) -> SessionAnswer:
         """Answer a spatial question (VSI-Bench style; `options` like "A. left") over the graph so far
         (keyframes waiting for a full window are not read early, so asking does not change how the
-        stream is read). The model writes its scaffold; its <q> program runs on the C++ engine."""
+        stream is read). The model writes its scaffold (decoded without a grammar: lines that do not
+        parse are skipped); its <q> program runs on the C++ engine, else its own <ans> is taken.
+        Control tokens in the text are refused (ValueError)."""
+        for field, text in [("question", question), *(("options", o) for o in options or ())]:
+            control = next((token for token in SPECIAL_TOKENS if token in text), None)
+            if control is not None:
+                raise ValueError(f"{field}: contains the model's control token {control!r}")
         started = time.perf_counter()
         with self._lock:
             graph = self._current_graph()
@@ -288,35 +301,140 @@ class Session:
     # --- persistence ---------------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        """Write the session (graph, stream position) to `path` atomically: a crash mid-save leaves the
-        previous file intact. Keyframes still waiting for a window are read first."""
+        """Write the session — graph, floor grid, keyframes waiting for their window, stream position —
+        to `path` atomically: a crash mid-save leaves the previous file intact. Saving does not change
+        how the stream is read; a loaded session continues it (its keyframe selector starts afresh)."""
         with self._lock:
-            self.flush()
-            record = {"format": SESSION_FORMAT, "version": SESSION_VERSION,
-                      "graph": _core.SceneGraph.from_json(self._current_graph().to_json()).to_json(),
-                      "frames_seen": self.frames_seen, "keyframes": self.keyframes, "last_t": self.last_t,
-                      "model": str(self.model_folder)}
+            pending = [{"t": t, **{name: base64.b64encode(np.ascontiguousarray(getattr(inputs, name))).decode()
+                                   for name in ("pixels", "geometry", "pose")}} for t, inputs in self._pending]
+            record = {"format": SESSION_FORMAT, "version": SESSION_VERSION, "graph": self._graph.to_json(),
+                      "floor": self._floor.to_json(), "pending": pending, "frames_seen": self.frames_seen,
+                      "keyframes": self.keyframes, "last_t": self.last_t}
             write_json_atomic(Path(path), record)
 
     @classmethod
     def load(cls, path: str | Path, model: str | Path | None = None, **kwargs) -> Session:
-        """A session continuing from a saved file (with `model`, or the shipped default)."""
+        """A session continuing from a saved file (with `model`, or the shipped default). A damaged or
+        foreign file raises ValueError naming the file and the field."""
         import json
 
         path = Path(path)
         try:
             record = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as e:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise ValueError(f"{path}: not a readable session file ({e})") from None
         if not isinstance(record, dict) or record.get("format") != SESSION_FORMAT:
             raise ValueError(f"{path}: format: expected {SESSION_FORMAT!r}")
         if record.get("version") != SESSION_VERSION:
             raise ValueError(f"{path}: version: expected {SESSION_VERSION}, got {record.get('version')!r}")
         session = cls(model, **kwargs)
-        session._graph = _core.SceneGraph.from_json(record["graph"])
-        session.frames_seen, session.keyframes = int(record["frames_seen"]), int(record["keyframes"])
-        session.last_t = record["last_t"]
+        field = "graph"
+        try:
+            session._graph = _core.SceneGraph.from_json(record[field])
+            field = "floor"
+            session._floor = FloorCarver.from_json(record[field])
+            field = "pending"
+            session._pending = [(float(p["t"]), _frame_inputs_from_json(p)) for p in record[field]]
+            for field in ("frames_seen", "keyframes", "last_t"):
+                setattr(session, field, record[field])
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{path}: {field}: {e}") from None
+        session._room_dirty = True
         return session
+
+    def close(self) -> None:
+        """Free the backends' native resources (llama.cpp's context); the session is unusable after."""
+        close = getattr(self.lm, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _frame_inputs_from_json(record: dict) -> FrameInputs:
+    def array(name: str, dtype, shape) -> np.ndarray:
+        return np.frombuffer(base64.b64decode(record[name]), dtype=dtype).reshape(shape).copy()
+
+    return FrameInputs(array("pixels", np.uint8, (3, IMAGE_SIZE, IMAGE_SIZE)),
+                       array("geometry", np.float32, (GRID, GRID, 7)), array("pose", np.float32, (12,)))
+
+
+def _segments(ids: list[int], visual: np.ndarray | None, vis: int) -> list:
+    """`ids` cut into runs: token-id lists, and for each run of <|vis|> slots the next rows of `visual`."""
+    segments, row, k = [], 0, 0
+    while k < len(ids):
+        end, is_vis = k, ids[k] == vis
+        while end < len(ids) and (ids[end] == vis) == is_vis:
+            end += 1
+        if is_vis:
+            segments.append(np.ascontiguousarray(visual[row:row + end - k], dtype=np.float32))
+            row += end - k
+        else:
+            segments.append(list(ids[k:end]))
+        k = end
+    return segments
+
+
+def engine_answer(graph: _core.SceneGraph, elements: list, options: Sequence[str]):
+    """(text, value, unit, choice, evidence) of the first <q> program among `elements` run on `graph`
+    by the C++ engine; None when there is none, it cannot run, or (with `options`) its choice is not
+    an option. A choice becomes its option letter when `options` are given."""
+    query = next((e for e in elements if isinstance(e, _core.Query)), None)
+    if query is None:
+        return None
+    try:
+        result = _core.run_query(graph, query)
+    except (_core.QueryError, _core.InvalidInputError):
+        return None
+    if result.is_number:
+        return f"{result.value:.4g}", result.value, result.unit, None, tuple(result.evidence)
+    choice = engine_choice_text(query.task, result.choice)
+    if not options:
+        return choice, None, "", choice, tuple(result.evidence)
+    letters = {m.group(2).strip().lower(): m.group(1) for m in map(_OPTION.match, options) if m}
+    if choice.lower() not in letters:
+        return None
+    return letters[choice.lower()], None, "", choice, tuple(result.evidence)
+
+
+def model_answer(elements: list):
+    """(text, value, unit, choice) of the model's own first <ans> among `elements`; None without one."""
+    own = next((e for e in elements if isinstance(e, _core.Answer)), None)
+    if own is None:
+        return None
+    if own.value is not None:
+        return f"{own.value:.4g}", own.value, own.unit, None
+    return own.choice, None, "", own.choice
+
+
+def _answer(graph: _core.SceneGraph, elements: list, options: Sequence[str], raw: str, started: float) -> SessionAnswer:
+    engine = engine_answer(graph, elements, options)
+    if engine is not None:
+        return SessionAnswer(*engine, "engine", raw, time.perf_counter() - started)
+    own = model_answer(elements)
+    if own is not None:
+        return SessionAnswer(*own, (), "model", raw, time.perf_counter() - started)
+    return SessionAnswer("", None, "", None, (), "none", raw, time.perf_counter() - started)
+
+
+def _segments(ids: list[int], visual: np.ndarray | None, vis: int) -> list:
+    """`ids` cut into runs: token-id lists, and for each run of <|vis|> slots the next rows of `visual`."""
+    segments, row, k = [], 0, 0
+    while k < len(ids):
+        end, is_vis = k, ids[k] == vis
+        while end < len(ids) and (ids[end] == vis) == is_vis:
+            end += 1
+        if is_vis:
+            segments.append(np.ascontiguousarray(visual[row:row + end - k], dtype=np.float32))
+            row += end - k
+        else:
+            segments.append(list(ids[k:end]))
+        k = end
+    return segments
 
 
 def _answer(graph: _core.SceneGraph, elements: list, options: list[str], raw: str, started: float) -> SessionAnswer:
@@ -342,8 +460,3 @@ def _answer(graph: _core.SceneGraph, elements: list, options: list[str], raw: st
     if own.value is not None:
         return SessionAnswer(f"{own.value:.4g}", own.value, own.unit, None, (), "model", raw, latency)
     return SessionAnswer(own.choice, None, "", own.choice, (), "model", raw, latency)
-
-
-def _metres(depth: np.ndarray) -> np.ndarray:
-    depth = np.asarray(depth)
-    return depth.astype(np.float32) / 1000.0 if depth.dtype == np.uint16 else depth.astype(np.float32, copy=False)

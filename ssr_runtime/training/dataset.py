@@ -85,6 +85,10 @@ def read_scan(folder: str | os.PathLike) -> Scan:
     depth_frames = [DepthFrame(read_depth(folder / r.depth, cam.depth_scale), K, np.array(r.T_wc, dtype=np.float64))
                     for r in scene.frames]
     threshold = texts.visibility_threshold(scene)
+    unknown = [o for o in scene.objects if o.label not in LABELS]
+    if unknown:
+        raise ValueError(f"{folder / 'scene.json'}: object {unknown[0].instance_id}: label {unknown[0].label!r} is not "
+                         f"one of the model's {len(LABELS)} categories (ssr_runtime.data.categories)")
     label_class = {o.instance_id: LABELS.index(o.label) + 1 for o in scene.objects}
     inputs, views, patch_labels = [], [], []
     for i in texts.keyframes(depth_frames):

@@ -23,6 +23,8 @@ from ssr_runtime.eval.records import Question
 from ssr_runtime.eval.structured import engine_args
 
 WINDOW = 4  # keyframes per stage-1 window
+MAX_NEW_TOKENS_WINDOW = 384  # generation budgets of the readers (torch reference and runtime alike)
+MAX_NEW_TOKENS_ANSWER = 160
 LOCAL_COGMAP_RES_M = 0.5
 LOCAL_MARGIN_M = 0.3  # a known object is in a window's context when a patch point is this close to its box
 EMPTY_WINDOWS_PER_NONEMPTY = 0.5  # at most 1 empty-target window sample per 2 others: ≤ 1 in 3
@@ -326,8 +328,8 @@ def stage1_samples(scene: Scene, views: Sequence[KeyframeView], geometry: np.nda
                    tokens_per_frame: int, rng: np.random.Generator) -> Stage1:
     """Per window of WINDOW keyframes (`geometry` [N,G,G,7]: the keyframes' encoder inputs): a NEW
     sample (given the known objects the window looks at, the objects it shows first: box and
-    triplet lines) and, when the window's context is not empty, a COGMAP sample: the local map, around
-    one of its objects, of the known objects it looks at and the new ones."""
+    triplet lines) and, when the window has objects (context or new), a COGMAP sample: the local map,
+    around one of its objects, of the known objects it looks at and the new ones."""
     if tokens_per_frame < 1:
         raise ValueError(f"tokens_per_frame: expected >= 1, got {tokens_per_frame}")
     if len(geometry) != len(views):

@@ -20,31 +20,10 @@ from ssr_runtime.data.readers import iter_scene_frames
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.harness import Method, MethodOptions
 from ssr_runtime.eval.records import Question
-from ssr_runtime.eval.structured import GraphMethod, choice_text
+from ssr_runtime.eval.structured import GraphMethod
+from ssr_runtime.runtime.session import engine_answer, model_answer
 
 VARIANTS = ("scaffold", "scaffold-lm", "direct")
-
-
-def answer_text(elements: list, question: Question) -> str:
-    """The first <ans> element as the text a VSI-Bench scorer reads ('' when there is none)."""
-    for element in elements:
-        if isinstance(element, _core.Answer):
-            return f"{element.value:.4g}" if element.value is not None else element.choice
-    return ""
-
-
-def engine_text(graph: _core.SceneGraph, elements: list, question: Question) -> str | None:
-    """The C++ engine's answer to the model's first <q> program, or None when it cannot be run."""
-    query = next((e for e in elements if isinstance(e, _core.Query)), None)
-    if query is None or query.task != question.question_type:
-        return None
-    try:
-        result = _core.run_query(graph, query)
-    except (_core.QueryError, _core.InvalidInputError):
-        return None
-    if result.is_number:
-        return f"{result.value:.4g}"
-    return question.letter_of(choice_text(question, result))
 
 
 class ModelMethod(GraphMethod):
@@ -62,12 +41,14 @@ class ModelMethod(GraphMethod):
         return self.reader.read(list(iter_scene_frames(scene_dir, with_instance=False)))
 
     def answer(self, question: Question, scene: Scene, scene_dir: Path) -> str:
+        """The same mapping as the runtime's Session.ask (engine first, then the model's <ans>)."""
         _, elements = self.reader.answer(self.graph, question, scaffold=self.variant != "direct")
         if self.variant == "scaffold":
-            from_engine = engine_text(self.graph, elements, question)
+            from_engine = engine_answer(self.graph, elements, question.options or ())
             if from_engine is not None:
-                return from_engine
-        return answer_text(elements, question)
+                return from_engine[0]
+        own = model_answer(elements)
+        return own[0] if own is not None else ""
 
 
 def create(options: MethodOptions) -> Method:

@@ -26,8 +26,7 @@ class RuntimeMethod(Method):
     def setup(self, scene: Scene, scene_dir: Path) -> None:
         from ssr_runtime.runtime.session import Session
 
-        self.bundle.lm.reset()
-        self.session = Session(self.bundle.folder, encoder=self.bundle.encoder, lm=self.bundle.lm)
+        self.session = Session(self.bundle)
         self.session.push_frames(iter_scene_frames(scene_dir, with_instance=False))
 
     def answer(self, question: Question, scene: Scene, scene_dir: Path) -> str:
