@@ -110,6 +110,17 @@ def test_a_failed_request_leaves_the_session_usable(streamed):
     assert session.ask("How many chair(s) are in this room?").source in ("engine", "model", "none")
 
 
+def test_sessions_can_share_one_loaded_bundle(frames):
+    from ssr_runtime.runtime.bundle import load_bundle
+
+    bundle = load_bundle(DEFAULT_MODEL)
+    first, second = Session(bundle), Session(bundle)
+    first.push_frames(frames[:8])
+    second.push_frames(frames[:8])  # the LM's cache holds the first session's tokens
+    assert first.stats.windows == second.stats.windows == 2
+    assert second.ask("How many chair(s) are in this room?").source in ("engine", "model", "none")
+
+
 def test_a_closed_session_refuses_work(frames):
     with Session() as session:
         session.push_frames(frames[:4])

@@ -223,7 +223,9 @@ class Session:
             raise ValueError(f"prompt: {ids.count(vis)} <|vis|> slots for {rows} visual tokens")
         sequence = [None if i == vis else i for i in ids]
         shared = 0
-        limit = min(len(sequence) - 1, self.lm.position)  # one new position at least yields the next logits
+        # One new position at least yields the next logits; the cache may hold another session's tokens
+        # (a shared Bundle), which this session's record does not cover.
+        limit = min(len(sequence) - 1, self.lm.position, len(self._cached))
         while shared < limit and sequence[shared] is not None and sequence[shared] == self._cached[shared]:
             shared += 1
         try:
