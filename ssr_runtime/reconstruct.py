@@ -89,6 +89,7 @@ class FloorCarver:
 
     MARGIN = 2  # unseen cells kept around the seen ones, so the outside is reachable from the border
     GROWTH_M = 2.0  # extra metres allocated on each side when the grid grows (amortises re-allocation)
+    MAX_EXTENT_M = 200.0  # a frame that would stretch the map beyond this is refused (a pose or depth glitch)
 
     def __init__(self, cell: float = OUTLINE_CELL_M):
         self.cell = cell
@@ -96,12 +97,28 @@ class FloorCarver:
         self.seen = np.zeros((0, 0), dtype=bool)
 
     def add(self, cam: np.ndarray, hits: np.ndarray) -> None:
-        """One frame's rays: the camera's xy and the xy of the surfaces its pixels hit."""
-        points = np.vstack([np.asarray(hits, dtype=np.float64).reshape(-1, 2), np.asarray(cam, np.float64)[None]])
+        """One frame's rays: the camera's xy and the xy of the surfaces its pixels hit. A frame that would
+        stretch the map beyond MAX_EXTENT_M raises ValueError and changes nothing (`check`)."""
+        points = self.check(cam, hits)
         self._cover(np.floor(points.min(axis=0) / self.cell).astype(np.int64),
                     np.floor(points.max(axis=0) / self.cell).astype(np.int64))
         origin = self.lo * self.cell
         _carve(self.seen, (cam - origin) / self.cell, (points[:-1] - origin) / self.cell)
+
+    def check(self, cam: np.ndarray, hits: np.ndarray) -> np.ndarray:
+        """The frame's points [M+1, 2] (hits, then the camera), or ValueError when the map they and the
+        cells seen so far span would be wider than MAX_EXTENT_M."""
+        points = np.vstack([np.asarray(hits, dtype=np.float64).reshape(-1, 2), np.asarray(cam, np.float64)[None]])
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        if np.any(self.seen):
+            rows, cols = np.nonzero(self.seen)
+            seen_lo = (self.lo + [rows.min(), cols.min()]) * self.cell
+            seen_hi = (self.lo + [rows.max() + 1, cols.max() + 1]) * self.cell
+            lo, hi = np.minimum(lo, seen_lo), np.maximum(hi, seen_hi)
+        if np.any(hi - lo > self.MAX_EXTENT_M):
+            raise ValueError(f"T_wc/depth: this frame would stretch the floor map to {float(np.max(hi - lo)):.0f} m "
+                             f"(> {self.MAX_EXTENT_M:.0f} m): a pose or depth far from the rest of the stream")
+        return points
 
     def _cover(self, lo: np.ndarray, hi: np.ndarray) -> None:
         lo, hi = lo - self.MARGIN, hi + self.MARGIN

@@ -146,6 +146,11 @@ def test_bad_frames_are_refused_and_the_session_goes_on(frames):
         with pytest.raises(error, match=field):
             session.push_frame(*args)
         assert session.frames_seen == 1
+    far = good.T_wc.copy()
+    far[0, 3] += 5000.0  # a finite, rigid, but wildly wrong pose
+    with pytest.raises(ValueError, match="floor map"):
+        session.push_frame(good.rgb, good.depth, good.K, far, 0.5 + good.t)
+    assert session.frames_seen == 1
     empty = np.zeros_like(good.depth)
     session.push_frame(good.rgb, empty, good.K, good.T_wc, good.t + 0.1)  # nothing seen: accepted
     nxt = frames[1]

@@ -161,10 +161,11 @@ class Session:
                 raise ValueError(f"t: frames must come in time order; got {t} after {self.last_t}")
             with _Timer(self.latency, "preprocess"):
                 _core.validate_frame(rgb, depth, K, T_wc)
+                rays = frame_rays(RGBDFrame(rgb, depth, K, T_wc, float(t)))
+                self._floor.check(*rays)  # before any state changes: a refused frame changes nothing
                 is_key = self._selector.consider(depth, K, T_wc)
                 if is_key:
                     inputs = frame_inputs(rgb, depth, K, T_wc)
-                    rays = frame_rays(RGBDFrame(rgb, depth, K, T_wc, float(t)))
             self.frames_seen += 1
             self.last_t = float(t)
             if not is_key:
