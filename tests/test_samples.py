@@ -239,6 +239,15 @@ def test_cogmap_targets_map_the_window_objects(built):
         assert seen >= 1
 
 
+def test_question_object_ids_match_labels_at_word_starts_in_any_case():
+    graph = _core.SceneGraph()
+    for label in ("chair", "chair", "coffee_table", "tv"):
+        graph.merge(_core.Detection(label, _core.Box3D((len(graph) * 3.0, 0, 0.5), (0.5, 0.5, 1.0)), 1.0, 0.0))
+    assert S.question_object_ids(graph, "How many Chairs are near the coffee table?") == [
+        "chair#1", "chair#2", "coffee_table#1"]
+    assert S.question_object_ids(graph, "Is the armchair by the stvx?") == []
+
+
 def test_local_object_ids_margin_and_yaw():
     graph = _core.SceneGraph()
     graph.add_object(_core.Object("table", _core.Box3D((0, 0, 0.5), (2.0, 0.4, 1.0), 0.5), id="table#1"))

@@ -176,7 +176,7 @@ def _start(s: TrainSettings, out: Path, progress: bool):
         init = Path(s.init)
         model, tokenizer = load_checkpoint(init / CHECKPOINT_DIR if (init / CHECKPOINT_DIR).is_dir() else init)
     else:
-        overrides = {"fusion": s.fusion, **({"pool": s.pool} if s.pool else {})}
+        overrides = {"fusion": s.fusion, **({"pool": s.pool} if s.pool is not None else {})}
         cache = prepared(s.data, SSRConfig.preset(s.config, **overrides).tokens_per_frame, s.seed, progress)
         corpus = (cache / "corpus.txt").read_text().splitlines()
         tokenizer = train_tokenizer(corpus, vocab_size=s.vocab_size)

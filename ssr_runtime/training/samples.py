@@ -196,10 +196,11 @@ def local_object_ids(graph: _core.SceneGraph, geometry: np.ndarray) -> list[str]
 
 
 def question_object_ids(graph: _core.SceneGraph, question_text: str) -> list[str]:
-    """The objects whose label the question names (a label matches at a word start, so plurals count):
+    """The objects whose label the question names (a label matches at a word start, in any case, so
+    plurals and capitals count):
     the part of the graph a stage-2 prompt carries."""
     named = {label for label in {o.label for o in graph.objects}
-             if re.search(rf"\b{re.escape(display_name(label))}", question_text)}
+             if re.search(rf"\b{re.escape(display_name(label))}", question_text, re.IGNORECASE)}
     return [o.id for o in graph.objects if o.label in named]
 
 
