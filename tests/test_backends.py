@@ -14,6 +14,7 @@ pytest.importorskip("transformers")
 pytest.importorskip("onnxruntime", reason="OnnxEncoder needs onnxruntime (export extra)")
 pytest.importorskip("llama_cpp", reason="LlamaCppLM needs llama-cpp-python (export extra)")
 
+from fitting import fit  # noqa: E402
 from ssr_runtime import _core  # noqa: E402
 from ssr_runtime.export.bundle import export_checkpoint  # noqa: E402
 from ssr_runtime.export.onnx_encoder import example_frames  # noqa: E402
@@ -87,14 +88,9 @@ def train_briefly(model: SSRModel, tokenizer, texts: list[tuple[str, str, str]])
         mask[i, :len(row)] = 1
     labels[batch == c.vis_token_id] = -100
     frames = [torch.from_numpy(a) for a in example_frames(c, len(rows), seed=11)]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     model.train()
-    for _ in range(TRAIN_STEPS):
-        loss = model(batch, attention_mask=mask, labels=labels, pixels=frames[0], geometry=frames[1],
-                     pose=frames[2]).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    fit(model.parameters(), lambda: model(batch, attention_mask=mask, labels=labels, pixels=frames[0],
+                                          geometry=frames[1], pose=frames[2]).loss, TRAIN_STEPS)
     model.eval()
 
 

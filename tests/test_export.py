@@ -16,6 +16,7 @@ pytest.importorskip("onnxruntime", reason="ONNX checks run the graph under onnxr
 gguf = pytest.importorskip("gguf", reason="the GGUF writer needs the export extra (gguf)")
 llama_cpp = pytest.importorskip("llama_cpp", reason="GGUF checks load the files in llama-cpp-python (export extra)")
 
+from fitting import fit  # noqa: E402
 from ssr_runtime import _core  # noqa: E402
 from ssr_runtime.cli import main  # noqa: E402
 from ssr_runtime.export import ManifestError, verify_manifest  # noqa: E402
@@ -70,13 +71,8 @@ def train_briefly(model: SSRModel, tokenizer, texts: list[str]) -> None:
     for row, seq in enumerate(ids):
         batch[row, :len(seq)] = torch.tensor(seq)
         labels[row, :len(seq)] = torch.tensor(seq)
-    optimizer = torch.optim.AdamW(model.lm.parameters(), lr=3e-3)
     model.train()
-    for _ in range(TRAIN_STEPS):
-        loss = model.lm(input_ids=batch, labels=labels).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    fit(model.lm.parameters(), lambda: model.lm(input_ids=batch, labels=labels).loss, TRAIN_STEPS)
     model.eval()
 
 
