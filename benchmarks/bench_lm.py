@@ -1,13 +1,15 @@
 """Language-model and encoder speed of the runtime's backends against the torch references, side by side.
 
 A random-init model of the `small` preset (speed does not depend on the weights' values) is saved and
-exported once (encoder.onnx, lm-f16/q8_0/q4_k_m.gguf, lm.onnx through Optimum) into a temporary folder. Then, with the same
-prompt for every backend — text, one window of visual tokens (as embeddings), text — it measures:
+exported once (encoder.onnx, lm-f16/q8_0/q4_k_m.gguf, lm.onnx through Optimum) into a temporary
+folder. Then, with the same prompt for every backend — text, one window of visual tokens (as
+embeddings), text — it measures:
 - prefill tokens/s: the whole prompt fed from an empty cache;
 - decode tokens/s: greedy generation of --new-tokens tokens (no stop token, so every run is as long);
 each the best of --reps runs, for TorchLM (fp32 eager), LlamaCppLM per GGUF type and OnnxLM (fp32,
-ONNX Runtime), all on --threads threads, beside each file's size and the lm.onnx export's seconds; and encoder ms/frame on a window of frames, torch vs ONNX Runtime, best of
---encoder-reps. Best-of rather than median: on a shared machine the other load only ever slows a run.
+ONNX Runtime), all on --threads threads, beside each file's size and the lm.onnx export's seconds;
+and encoder ms/frame on a window of frames, torch vs ONNX Runtime, best of --encoder-reps.
+Best-of rather than median: on a shared machine the other load only ever slows a run.
 
 Usage (from the checkout, with the train and export extras):
     PYTHONPATH=. python benchmarks/bench_lm.py [--threads 2] [--reps 3] [--new-tokens 128]
@@ -120,13 +122,15 @@ def main() -> None:
             with LlamaCppLM(out / name, n_ctx=1024, threads=args.threads) as lm:
                 rows.append((f"llama.cpp {gguf_type}", mib(result, name),
                              *best_rates(lm, segments, args.new_tokens, args.reps)))
-        onnx_lm = OnnxLM(out / "lm.onnx", out / "lm-embeddings.npy", c.eos_token_id, capacity=1024, threads=args.threads)
+        onnx_lm = OnnxLM(out / "lm.onnx", out / "lm-embeddings.npy", c.eos_token_id, capacity=1024,
+                         threads=args.threads)
         rows.append(("onnxruntime fp32", mib(result, "lm.onnx", "lm-embeddings.npy"),
                      *best_rates(onnx_lm, segments, args.new_tokens, args.reps)))
         torch_prefill, torch_decode = rows[0][2:]
         print(f"lm.onnx exported through Optimum in {result.seconds['lm.onnx']:.1f} s "
               f"(export, check against torch)\n")
-        print(f"{'language model':<18} {'MiB':>5} {'prefill tok/s':>13} {'×torch':>7} {'decode tok/s':>13} {'×torch':>7}")
+        print(f"{'language model':<18} {'MiB':>5} {'prefill tok/s':>13} {'×torch':>7} {'decode tok/s':>13} "
+              f"{'×torch':>7}")
         for name, size, prefill, decode in rows:
             print(f"{name:<18} {size:>5} {prefill:>13.0f} {prefill / torch_prefill:>7.2f} {decode:>13.1f} "
                   f"{decode / torch_decode:>7.2f}")

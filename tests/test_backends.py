@@ -233,7 +233,8 @@ def test_onnx_lm_logits_match_torch_with_visual_tokens(trained, onnx_lm, torch_l
     model, tokenizer, _ = trained
     largest = 0.0
     for k, (before, after, tail) in enumerate(samples(8, seed=1500)):
-        segments = [ids_of(tokenizer, before), frame_block(onnx_encoder, model.config, 1600 + k), ids_of(tokenizer, after)]
+        block = frame_block(onnx_encoder, model.config, 1600 + k)
+        segments = [ids_of(tokenizer, before), block, ids_of(tokenizer, after)]
         for lm in (onnx_lm, torch_lm):
             lm.reset()
             lm.prefill(segments)
@@ -252,7 +253,8 @@ def test_onnx_lm_generates_what_torch_and_llama_cpp_do(trained, language_models,
     model, tokenizer, _ = trained
     agree_torch = agree_llama = 0
     for k, (before, after, _) in enumerate(samples(PARITY_SAMPLES, seed=1000)):
-        segments = [ids_of(tokenizer, before), frame_block(onnx_encoder, model.config, 2000 + k), ids_of(tokenizer, after)]
+        block = frame_block(onnx_encoder, model.config, 2000 + k)
+        segments = [ids_of(tokenizer, before), block, ids_of(tokenizer, after)]
         outputs = {}
         for name, lm in language_models.items():
             lm.reset()
@@ -471,7 +473,8 @@ def test_onnx_lm_names_a_missing_truncated_or_foreign_file(trained, tmp_path):
     narrow = tmp_path / "narrow.npy"
     np.save(narrow, np.load(embeddings)[:, :32])
     vocab = model.config.vocab_size
-    with pytest.raises(ModelFileError, match=rf"narrow.npy: expected float32 \[{vocab}, 64\] embeddings .*got float32 \[{vocab}, 32\]"):
+    with pytest.raises(ModelFileError,
+                       match=rf"narrow.npy: expected float32 \[{vocab}, 64\] embeddings .*got float32 \[{vocab}, 32\]"):
         load(embeddings_path=narrow)
 
 
