@@ -1,13 +1,15 @@
 """Language-model and encoder speed of the runtime's backends against the torch references, side by side.
 
 A random-init model of the `small` preset (speed does not depend on the weights' values) is saved and
-exported once (encoder.onnx, lm-f16/q8_0/q4_k_m.gguf) into a temporary folder. Then, with the same
-prompt for every backend — text, one window of visual tokens (as embeddings), text — it measures:
+exported once (encoder.onnx, lm-f16/q8_0/q4_k_m.gguf, lm.onnx through Optimum) into a temporary
+folder. Then, with the same prompt for every backend — text, one window of visual tokens (as
+embeddings), text — it measures:
 - prefill tokens/s: the whole prompt fed from an empty cache;
 - decode tokens/s: greedy generation of --new-tokens tokens (no stop token, so every run is as long);
-each the best of --reps runs, for TorchLM (fp32 eager) and LlamaCppLM per GGUF type, all on
---threads threads; and encoder ms/frame on a window of frames, torch vs ONNX Runtime, best of
---encoder-reps. Best-of rather than median: on a shared machine the other load only ever slows a run.
+each the best of --reps runs, for TorchLM (fp32 eager), LlamaCppLM per GGUF type and OnnxLM (fp32,
+ONNX Runtime), all on --threads threads, beside each file's size and the lm.onnx export's seconds;
+and encoder ms/frame on a window of frames, torch vs ONNX Runtime, best of --encoder-reps.
+Best-of rather than median: on a shared machine the other load only ever slows a run.
 
 Usage (from the checkout, with the train and export extras):
     PYTHONPATH=. python benchmarks/bench_lm.py [--threads 2] [--reps 3] [--new-tokens 128]
@@ -28,6 +30,7 @@ from ssr_runtime.export.onnx_encoder import example_frames
 from ssr_runtime.model import SSRConfig, SSRModel, save_checkpoint, train_tokenizer
 from ssr_runtime.runtime.encoders import OnnxEncoder
 from ssr_runtime.runtime.llama_lm import LlamaCppLM
+from ssr_runtime.runtime.onnx_lm import OnnxLM
 from ssr_runtime.runtime.torch_backends import TorchEncoder, TorchLM
 from ssr_runtime.training.samples import WINDOW
 
@@ -51,11 +54,12 @@ def build(folder: Path, threads: int):
     torch.manual_seed(0)
     model = SSRModel(SSRConfig.preset("small", tokenizer)).eval()
     save_checkpoint(folder / "ck", model, tokenizer)
-    export_checkpoint(folder / "ck", folder / "out", quants=GGUF_TYPES, threads=threads, progress=False)
+    result = export_checkpoint(folder / "ck", folder / "out", quants=GGUF_TYPES, onnx_lm=True, threads=threads,
+                               progress=False)
     graph_text = "<|graph|>\n" + "\n".join(texts[:6]) + "\n<|window|>"
     segments = [tokenizer(graph_text, add_special_tokens=False)["input_ids"], None,
                 tokenizer("\n<|new|>\n", add_special_tokens=False)["input_ids"]]
-    return model, folder / "out", segments
+    return model, result, segments
 
 
 def best_rates(lm, segments, new_tokens: int, reps: int) -> tuple[float, float]:
@@ -73,6 +77,11 @@ def best_rates(lm, segments, new_tokens: int, reps: int) -> tuple[float, float]:
         prefill.append(prompt_tokens / (middle - start))
         decode.append(new_tokens / (end - middle))
     return max(prefill), max(decode)
+
+
+def mib(result, *names: str) -> str:
+    """The files' size together, in MiB, from the export's record."""
+    return f"{sum(result.files[n] for n in names) / 2 ** 20:.1f}"
 
 
 def encoder_ms_per_frame(encoder, frames, reps: int) -> float:
@@ -95,8 +104,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     with tempfile.TemporaryDirectory() as tmp:
-        model, out, segments = build(Path(tmp), args.threads)
-        c = model.config
+        model, result, segments = build(Path(tmp), args.threads)
+        out, c = result.folder, model.config
         frames = example_frames(c, WINDOW, seed=0)
         onnx_encoder = OnnxEncoder(out / "encoder.onnx", threads=args.threads)
         visual = onnx_encoder.encode(*frames)
@@ -107,14 +116,23 @@ def main() -> None:
               f"{c.num_hidden_layers} layers, vocab {c.vocab_size}); prompt {prompt} tokens "
               f"({len(segments[1])} visual), {args.new_tokens} new tokens, best of {args.reps}\n")
 
-        rows = [("torch fp32 eager", *best_rates(TorchLM(model), segments, args.new_tokens, args.reps))]
+        rows = [("torch fp32 eager", "", *best_rates(TorchLM(model), segments, args.new_tokens, args.reps))]
         for gguf_type in GGUF_TYPES:
-            with LlamaCppLM(out / f"lm-{gguf_type}.gguf", n_ctx=1024, threads=args.threads) as lm:
-                rows.append((f"llama.cpp {gguf_type}", *best_rates(lm, segments, args.new_tokens, args.reps)))
-        torch_prefill, torch_decode = rows[0][1:]
-        print(f"{'language model':<18} {'prefill tok/s':>13} {'×torch':>7} {'decode tok/s':>13} {'×torch':>7}")
-        for name, prefill, decode in rows:
-            print(f"{name:<18} {prefill:>13.0f} {prefill / torch_prefill:>7.2f} {decode:>13.1f} "
+            name = f"lm-{gguf_type}.gguf"
+            with LlamaCppLM(out / name, n_ctx=1024, threads=args.threads) as lm:
+                rows.append((f"llama.cpp {gguf_type}", mib(result, name),
+                             *best_rates(lm, segments, args.new_tokens, args.reps)))
+        onnx_lm = OnnxLM(out / "lm.onnx", out / "lm-embeddings.npy", c.eos_token_id, capacity=1024,
+                         threads=args.threads)
+        rows.append(("onnxruntime fp32", mib(result, "lm.onnx", "lm-embeddings.npy"),
+                     *best_rates(onnx_lm, segments, args.new_tokens, args.reps)))
+        torch_prefill, torch_decode = rows[0][2:]
+        print(f"lm.onnx exported through Optimum in {result.seconds['lm.onnx']:.1f} s "
+              f"(export, check against torch)\n")
+        print(f"{'language model':<18} {'MiB':>5} {'prefill tok/s':>13} {'×torch':>7} {'decode tok/s':>13} "
+              f"{'×torch':>7}")
+        for name, size, prefill, decode in rows:
+            print(f"{name:<18} {size:>5} {prefill:>13.0f} {prefill / torch_prefill:>7.2f} {decode:>13.1f} "
                   f"{decode / torch_decode:>7.2f}")
 
         torch_ms = encoder_ms_per_frame(TorchEncoder(model), frames, args.encoder_reps)

@@ -1,7 +1,7 @@
 """ssr_runtime.runtime backends on a tiny SSR model trained here (encoder and LM together, a few dozen
 steps on stage-1-like texts with one frame each) and exported with export_checkpoint: the ONNX encoder
-and llama.cpp language model against their torch references, KV-cache reuse, grammar-constrained
-decoding, and the refusals of bad files and bad inputs."""
+and the llama.cpp and ONNX Runtime (Optimum export) language models against their torch references,
+KV-cache reuse, grammar-constrained decoding, and the refusals of bad files and bad inputs."""
 
 import random
 import shutil
@@ -13,6 +13,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("onnxruntime", reason="OnnxEncoder needs onnxruntime (export extra)")
 pytest.importorskip("llama_cpp", reason="LlamaCppLM needs llama-cpp-python (export extra)")
+pytest.importorskip("optimum.exporters.onnx", reason="lm.onnx is exported through Optimum (export extra)")
 
 from fitting import fit  # noqa: E402
 from ssr_runtime import _core  # noqa: E402
@@ -20,9 +21,11 @@ from ssr_runtime.export.bundle import export_checkpoint  # noqa: E402
 from ssr_runtime.export.onnx_encoder import example_frames  # noqa: E402
 from ssr_runtime.model import SSRConfig, SSRModel, save_checkpoint, train_tokenizer  # noqa: E402
 from ssr_runtime.runtime import grammars  # noqa: E402
+from ssr_runtime.runtime.bundle import load_bundle  # noqa: E402
 from ssr_runtime.runtime.encoders import OnnxEncoder, choose_providers  # noqa: E402
 from ssr_runtime.runtime.errors import ModelFileError  # noqa: E402
 from ssr_runtime.runtime.llama_lm import LlamaCppLM  # noqa: E402
+from ssr_runtime.runtime.onnx_lm import OnnxLM  # noqa: E402
 from ssr_runtime.runtime.torch_backends import TorchEncoder, TorchLM  # noqa: E402
 
 torch.set_num_threads(2)
@@ -104,7 +107,7 @@ def trained(tmp_path_factory):
     checkpoint = tmp_path_factory.mktemp("checkpoint") / "ck"
     save_checkpoint(checkpoint, model, tokenizer)
     out = tmp_path_factory.mktemp("export") / "out"
-    export_checkpoint(checkpoint, out, quants=("f16", "q8_0"), progress=False)
+    export_checkpoint(checkpoint, out, quants=("f16", "q8_0"), onnx_lm=True, progress=False)
     return model, tokenizer, out
 
 
@@ -117,6 +120,20 @@ def llama_lm(trained):
 @pytest.fixture(scope="module")
 def torch_lm(trained):
     return TorchLM(trained[0], grammar_vocab=trained[2] / "lm-f16.gguf")
+
+
+@pytest.fixture(scope="module")
+def onnx_lm(trained):
+    """Opened the way the runtime opens it: load_bundle with lm_file='lm.onnx' (grammars: lm-q8_0.gguf)."""
+    lm = load_bundle(trained[2], lm_file="lm.onnx").lm
+    assert isinstance(lm, OnnxLM)
+    yield lm
+    lm.close()
+
+
+@pytest.fixture(scope="module")
+def language_models(llama_lm, torch_lm, onnx_lm):
+    return {"llama": llama_lm, "torch": torch_lm, "onnx": onnx_lm}
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +227,47 @@ def test_llama_cpp_with_onnx_tokens_generates_what_torch_does(trained, llama_lm,
     assert agree_llama / PARITY_SAMPLES >= 0.95
 
 
+def test_onnx_lm_logits_match_torch_with_visual_tokens(trained, onnx_lm, torch_lm, onnx_encoder):
+    """Next-token logits after a prompt with one frame's tokens injected, then after each of a few more ids
+    (the cache in use): ONNX Runtime against TorchLM, both fp32."""
+    model, tokenizer, _ = trained
+    largest = 0.0
+    for k, (before, after, tail) in enumerate(samples(8, seed=1500)):
+        block = frame_block(onnx_encoder, model.config, 1600 + k)
+        segments = [ids_of(tokenizer, before), block, ids_of(tokenizer, after)]
+        for lm in (onnx_lm, torch_lm):
+            lm.reset()
+            lm.prefill(segments)
+        largest = max(largest, np.abs(onnx_lm.next_logits - torch_lm.next_logits).max())
+        for token in ids_of(tokenizer, tail)[:6]:
+            for lm in (onnx_lm, torch_lm):
+                lm.prefill([[token]])
+            largest = max(largest, np.abs(onnx_lm.next_logits - torch_lm.next_logits).max())
+    print(f"\nOnnxLM vs TorchLM: max |logit difference| = {largest:.2e}")
+    assert largest <= 1e-4
+
+
+def test_onnx_lm_generates_what_torch_and_llama_cpp_do(trained, language_models, onnx_encoder):
+    """Held-out prompts with one frame's ONNX encoder tokens injected: OnnxLM's greedy output equals
+    TorchLM's on every prompt (both fp32), and llama.cpp F16's on nearly all."""
+    model, tokenizer, _ = trained
+    agree_torch = agree_llama = 0
+    for k, (before, after, _) in enumerate(samples(PARITY_SAMPLES, seed=1000)):
+        block = frame_block(onnx_encoder, model.config, 2000 + k)
+        segments = [ids_of(tokenizer, before), block, ids_of(tokenizer, after)]
+        outputs = {}
+        for name, lm in language_models.items():
+            lm.reset()
+            lm.prefill(segments)
+            outputs[name] = lm.generate(PARITY_NEW_TOKENS)
+        agree_torch += outputs["onnx"] == outputs["torch"]
+        agree_llama += outputs["onnx"] == outputs["llama"]
+    print(f"\nOnnxLM equal to TorchLM on {agree_torch}/{PARITY_SAMPLES} prompts, to LlamaCppLM f16 on "
+          f"{agree_llama}/{PARITY_SAMPLES}")
+    assert agree_torch == PARITY_SAMPLES
+    assert agree_llama / PARITY_SAMPLES >= 0.95
+
+
 def test_q8_0_generates_like_f16_on_most_prompts(trained, llama_lm, onnx_encoder):
     model, tokenizer, out = trained
     agree = 0
@@ -229,10 +287,10 @@ def test_q8_0_generates_like_f16_on_most_prompts(trained, llama_lm, onnx_encoder
 # --- language models: KV cache ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["llama", "torch"])
-def test_truncate_reuses_a_prefix_like_a_fresh_run(trained, llama_lm, torch_lm, onnx_encoder, backend):
+@pytest.mark.parametrize("backend", ["llama", "torch", "onnx"])
+def test_truncate_reuses_a_prefix_like_a_fresh_run(trained, language_models, onnx_encoder, backend):
     model, tokenizer, _ = trained
-    lm = llama_lm if backend == "llama" else torch_lm
+    lm = language_models[backend]
     (before, after, _), (_, after_2, _) = samples(2, seed=5000)
     prefix = ids_of(tokenizer, before)
     window = [frame_block(onnx_encoder, model.config, 6000), ids_of(tokenizer, after)]
@@ -260,21 +318,23 @@ def test_truncate_reuses_a_prefix_like_a_fresh_run(trained, llama_lm, torch_lm, 
     assert first != reused, "the two windows should lead to different outputs, or the test proves little"
 
 
-def test_generate_continues_where_it_stopped(trained, llama_lm, onnx_encoder):
+@pytest.mark.parametrize("backend", ["llama", "onnx"])
+def test_generate_continues_where_it_stopped(trained, language_models, onnx_encoder, backend):
     model, tokenizer, _ = trained
+    lm = language_models[backend]
     before, after, _ = samples(1, seed=7000)[0]
     segments = [ids_of(tokenizer, before), frame_block(onnx_encoder, model.config, 7001), ids_of(tokenizer, after)]
-    llama_lm.reset()
-    llama_lm.prefill(segments)
-    whole = llama_lm.generate(20)
-    llama_lm.reset()
-    llama_lm.prefill(segments)
-    assert llama_lm.generate(8) + llama_lm.generate(12) == whole
+    lm.reset()
+    lm.prefill(segments)
+    whole = lm.generate(20)
+    lm.reset()
+    lm.prefill(segments)
+    assert lm.generate(8) + lm.generate(12) == whole
 
 
-@pytest.mark.parametrize("backend", ["llama", "torch"])
-def test_language_models_refuse_bad_segments_and_calls(trained, llama_lm, torch_lm, backend):
-    lm = llama_lm if backend == "llama" else torch_lm
+@pytest.mark.parametrize("backend", ["llama", "torch", "onnx"])
+def test_language_models_refuse_bad_segments_and_calls(trained, language_models, backend):
+    lm = language_models[backend]
     vocab = trained[0].config.vocab_size
     lm.reset()
     with pytest.raises(ValueError, match="prefill first"):
@@ -325,12 +385,12 @@ def varied_prompts(trained, onnx_encoder, count: int):
         yield [ids_of(tokenizer, before), block, ids_of(tokenizer, after)]
 
 
-def test_window_grammar_output_always_parses_and_ends(trained, llama_lm, torch_lm, onnx_encoder):
+def test_window_grammar_output_always_parses_and_ends(trained, language_models, onnx_encoder):
     _, tokenizer, _ = trained
     grammar = grammars.window_grammar(max_elements=3)
     for segments in varied_prompts(trained, onnx_encoder, 12):
         results = []
-        for lm in (llama_lm, torch_lm):
+        for lm in language_models.values():
             lm.reset()
             lm.prefill(segments)
             results.append(lm.generate(500, grammar=grammar))
@@ -391,6 +451,31 @@ def test_missing_and_truncated_model_files_are_named(trained, tmp_path, name, lo
         cut.write_bytes(data[:keep])
         with pytest.raises(ModelFileError, match=f"{cut}: .*cannot load this"):
             load(cut)
+
+
+def test_onnx_lm_names_a_missing_truncated_or_foreign_file(trained, tmp_path):
+    model, _, out = trained
+    graph, embeddings = out / "lm.onnx", out / "lm-embeddings.npy"
+
+    def load(onnx_path=graph, embeddings_path=embeddings):
+        return OnnxLM(onnx_path, embeddings_path, model.config.eos_token_id, capacity=512)
+
+    with pytest.raises(FileNotFoundError, match=f"{tmp_path}/absent.onnx: no such ONNX file"):
+        load(onnx_path=tmp_path / "absent.onnx")
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(graph.read_bytes()[:1000])
+    with pytest.raises(ModelFileError, match=f"{cut}: ONNX Runtime cannot load this"):
+        load(onnx_path=cut)
+    with pytest.raises(ModelFileError, match="encoder.onnx: not an SSR language-model graph"):
+        load(onnx_path=out / "encoder.onnx")
+    with pytest.raises(FileNotFoundError, match=f"{tmp_path}/absent.npy: no such embedding file"):
+        load(embeddings_path=tmp_path / "absent.npy")
+    narrow = tmp_path / "narrow.npy"
+    np.save(narrow, np.load(embeddings)[:, :32])
+    vocab = model.config.vocab_size
+    with pytest.raises(ModelFileError,
+                       match=rf"narrow.npy: expected float32 \[{vocab}, 64\] embeddings .*got float32 \[{vocab}, 32\]"):
+        load(embeddings_path=narrow)
 
 
 def test_a_gguf_is_not_an_encoder_and_a_copy_loads(trained, tmp_path):

@@ -1,6 +1,7 @@
 """ssr_runtime.export on a tiny model trained here for a few dozen steps on structured texts: the
 encoder's ONNX graph against torch, the GGUF files under llama.cpp (tokenizer, next-token agreement),
-quantization fallbacks, the manifest's refusals, and `ssr export`."""
+quantization fallbacks, the language model through Optimum (lm.onnx), the manifest's refusals, and
+`ssr export`."""
 
 import json
 import random
@@ -15,6 +16,7 @@ onnx = pytest.importorskip("onnx", reason="the ONNX exporter needs the export ex
 pytest.importorskip("onnxruntime", reason="ONNX checks run the graph under onnxruntime (export extra)")
 gguf = pytest.importorskip("gguf", reason="the GGUF writer needs the export extra (gguf)")
 llama_cpp = pytest.importorskip("llama_cpp", reason="GGUF checks load the files in llama-cpp-python (export extra)")
+pytest.importorskip("optimum.exporters.onnx", reason="lm.onnx is exported through Optimum (export extra)")
 
 from fitting import fit  # noqa: E402
 from ssr_runtime import _core  # noqa: E402
@@ -27,6 +29,7 @@ from ssr_runtime.export.gguf_writer import (  # noqa: E402
 from ssr_runtime.export.manifest import MANIFEST_FILE, MANIFEST_VERSION  # noqa: E402
 from ssr_runtime.export.onnx_encoder import example_frames, max_abs_diff, onnx_session, run_onnx  # noqa: E402
 from ssr_runtime.model import SPECIAL_TOKENS, SSRConfig, SSRModel, save_checkpoint, train_tokenizer  # noqa: E402
+from ssr_runtime.runtime.bundle import load_bundle  # noqa: E402
 
 torch.set_num_threads(2)
 
@@ -92,7 +95,8 @@ def trained(tmp_path_factory):
 def exported(trained, tmp_path_factory):
     _, _, checkpoint = trained
     out = tmp_path_factory.mktemp("export") / "out"
-    result = export_checkpoint(checkpoint, out, quants=("f16", "q8_0", "q4_k_m"), fp16_onnx=True, progress=False)
+    result = export_checkpoint(checkpoint, out, quants=("f16", "q8_0", "q4_k_m"), fp16_onnx=True, onnx_lm=True,
+                               progress=False)
     return out, result
 
 
@@ -249,12 +253,18 @@ def test_manifest_lists_every_file_and_verifies(trained, exported):
     out, result = exported
     record = verify_manifest(out)
     assert sorted(record["files"]) == sorted(n for n in result.files if n != MANIFEST_FILE) == sorted(
-        ["encoder.onnx", "encoder.fp16.onnx", "tokenizer.json", "lm-f16.gguf", "lm-q8_0.gguf", "lm-q4_0.gguf"])
+        ["encoder.onnx", "encoder.fp16.onnx", "tokenizer.json", "lm-f16.gguf", "lm-q8_0.gguf", "lm-q4_0.gguf",
+         "lm.onnx", "lm-embeddings.npy"])
     assert record["config"] == model.config.to_dict()
     assert record["source_checkpoint"] == str(checkpoint.resolve())
     assert record["encoder"]["inputs"]["pixels"] == ["frames", 3, 64, 64]
     assert record["encoder"]["check_max_abs_diff"]["encoder.onnx"] <= 1e-4
     assert len(record["tokenizer_sha256"]) == 64
+    onnx_lm = record["language_model"]["onnx"]
+    assert (onnx_lm["file"], onnx_lm["embeddings"], onnx_lm["opset"], onnx_lm["exporter"]) == (
+        "lm.onnx", "lm-embeddings.npy", 18, "optimum")
+    assert onnx_lm["optimum_version"].startswith("2.1.") and onnx_lm["optimum_onnx_version"] == "0.1.0"
+    assert onnx_lm["check_max_abs_diff"] == result.lm_onnx_max_abs_diff["lm.onnx"] <= 1e-4
     assert not list(out.glob(".*")), "no temporary file is left behind"
 
 
@@ -262,6 +272,19 @@ def test_manifest_refuses_a_missing_file(export_copy):
     (export_copy / "lm-q8_0.gguf").unlink()
     with pytest.raises(ManifestError, match=r"lm-q8_0\.gguf: missing"):
         verify_manifest(export_copy)
+
+
+@pytest.mark.parametrize("name", ["lm.onnx", "lm-embeddings.npy"])
+def test_a_missing_or_modified_onnx_language_model_is_refused_at_load(export_copy, name):
+    path = export_copy / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ManifestError, match=rf"{name}: sha256 differs"):
+        load_bundle(export_copy, lm_file="lm.onnx")
+    path.unlink()
+    with pytest.raises(ManifestError, match=rf"{name}: missing"):
+        load_bundle(export_copy, lm_file="lm.onnx")
 
 
 def test_manifest_refuses_a_truncated_file(export_copy):
@@ -311,6 +334,8 @@ def test_reexport_replaces_an_earlier_export_and_refuses_a_foreign_folder(traine
         ["encoder.onnx", "lm-q8_0.gguf", MANIFEST_FILE, "tokenizer.json"])
     verify_manifest(export_copy)
     assert result.quantizations == [QuantPlan("q8_0", "q8_0")]
+    with pytest.raises(ValueError, match=r"got 'lm.onnx'; this export has no ONNX language model: .*--onnx-lm"):
+        load_bundle(export_copy, lm_file="lm.onnx")
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
@@ -335,11 +360,12 @@ def test_bad_requests_are_refused_before_the_folder_is_touched(trained, export_c
 def test_ssr_export_prints_a_table_of_files(trained, tmp_path, capsys):
     _, _, checkpoint = trained
     out = tmp_path / "cli"
-    assert main(["export", "--checkpoint", str(checkpoint), "--out", str(out), "--quant", "f32,q4_0", "--quiet"]) == 0
+    assert main(["export", "--checkpoint", str(checkpoint), "--out", str(out), "--quant", "f32,q4_0", "--onnx-lm",
+                 "--quiet"]) == 0
     table = capsys.readouterr().out
-    for name in ("encoder.onnx", "lm-f32.gguf", "lm-q4_0.gguf", MANIFEST_FILE):
+    for name in ("encoder.onnx", "lm-f32.gguf", "lm-q4_0.gguf", "lm.onnx", "lm-embeddings.npy", MANIFEST_FILE):
         assert name in table
-    assert "KiB" in table
+    assert "KiB" in table and "max |onnx - torch| logit" in table
     verify_manifest(out)
 
 

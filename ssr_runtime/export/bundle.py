@@ -6,11 +6,13 @@ Folder written::
     encoder.fp16.onnx     with --fp16-onnx: float16 weights, float32 inputs, float16 output
     tokenizer.json        the training tokenizer (the runtime's, whichever language-model backend runs)
     lm-<type>.gguf        one per requested type: f32, f16 (written here), q8_0, q4_0, q4_k_m (llama.cpp)
+    lm.onnx               with --onnx-lm: the language model through Hugging Face Optimum, float32, and
+    lm-embeddings.npy     its input embeddings (onnx_lm.py), for ONNX-Runtime-only devices
     manifest.json         written last (manifest.py)
 
 Quantized files are made from an F32 GGUF (kept only when "f32" is requested), so no type is
-quantized twice. Each encoder file is checked against torch on random frames, and the largest
-difference is recorded in the manifest.
+quantized twice. Each encoder file is checked against torch on random frames, and lm.onnx on random
+ids (its next-token logits); the largest differences are recorded in the manifest.
 """
 
 from __future__ import annotations
@@ -43,15 +45,19 @@ class ExportResult:
     quantizations: list[QuantPlan]
     encoder_max_abs_diff: dict[str, float]  # file name → largest |ONNX Runtime − torch| on random frames
     seconds: dict[str, float] = field(default_factory=dict)  # step → wall time
+    lm_onnx_max_abs_diff: dict[str, float] = field(default_factory=dict)  # lm.onnx → largest logit difference
 
 
 def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, quants: tuple[str, ...] = DEFAULT_QUANTS,
-                      fp16_onnx: bool = False, threads: int = 2, progress: bool = True) -> ExportResult:
+                      fp16_onnx: bool = False, onnx_lm: bool = False, threads: int = 2,
+                      progress: bool = True) -> ExportResult:
     """Export a ``save_checkpoint`` folder into ``out`` (layout in the module docstring).
 
     ``out`` may be new, empty, or an earlier export (its listed files are replaced); any other
     non-empty folder is refused rather than mixed into. Unknown quantization types are refused before
     any work; a K-quant the model's dimensions do not allow is replaced (see ``plan_quantization``).
+    ``onnx_lm``: also the language model as ONNX through Optimum (needs optimum-onnx). The GGUFs stay
+    required: constrained decoding reads the vocabulary of one, whichever backend runs the model.
     """
     import torch
 
@@ -64,9 +70,10 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
         raise ValueError(f"export: a quantization type is listed twice in {list(quants)}")
     for gguf_type in quants:
         gguf_writer.check_gguf_type(gguf_type)
+    onnx_lm_export = _onnx_lm_exporter() if onnx_lm else None
     torch.set_num_threads(threads)
     seconds: dict[str, float] = {}
-    steps = tqdm(total=3 + len(quants) + fp16_onnx, desc="export", unit="step", disable=not progress)
+    steps = tqdm(total=3 + len(quants) + fp16_onnx + onnx_lm, desc="export", unit="step", disable=not progress)
     last = time.monotonic()
 
     def step(name: str) -> None:
@@ -82,7 +89,7 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
         model, tokenizer = load_checkpoint(checkpoint)
         config = model.config
         plans = [plan_quantization(config, q) for q in quants]
-        steps.total = 3 + fp16_onnx + len(produced_types(plans))
+        steps.total = 3 + fp16_onnx + onnx_lm + len(produced_types(plans))
         _prepare_out(out)
         step("load")
 
@@ -96,6 +103,15 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
 
         shutil.copyfile(checkpoint / TOKENIZER_FILE, out / TOKENIZER_FILE)
         lm_files = _export_lm(model, tokenizer, out, plans, threads, step)
+        language_model = {"arch": gguf_writer.GGUF_ARCH, "tokenizer_pre": gguf_writer.GGUF_TOKENIZER_PRE,
+                          "quantizations": [p.to_json() | {"file": gguf_file_name(p.produced)} for p in plans]}
+        lm_onnx_diff = {}
+        if onnx_lm_export:
+            lm_files += onnx_lm_export.export_lm(model.lm, out)
+            diff = onnx_lm_export.max_abs_diff(model.lm, out, config.eos_token_id)
+            lm_onnx_diff = {onnx_lm_export.ONNX_LM_FILE: diff}
+            language_model["onnx"] = onnx_lm_export.manifest_entry(diff)
+            step(onnx_lm_export.ONNX_LM_FILE)
         files = [*encoder_files.values(), TOKENIZER_FILE, *lm_files]
         write_manifest(out, files, package_version=ssr_runtime.__version__,
                        created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -104,12 +120,10 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
                        encoder={"opset": onnx_encoder.OPSET, "inputs": onnx_encoder.input_shapes(config),
                                 "outputs": onnx_encoder.output_shapes(config), "files": encoder_files,
                                 "check_max_abs_diff": diffs, "check_frames": CHECK_FRAMES},
-                       language_model={"arch": gguf_writer.GGUF_ARCH, "tokenizer_pre": gguf_writer.GGUF_TOKENIZER_PRE,
-                                       "quantizations": [p.to_json() | {"file": gguf_file_name(p.produced)}
-                                                         for p in plans]})
+                       language_model=language_model)
         step(MANIFEST_FILE)
     sizes = {name: (out / name).stat().st_size for name in [*files, MANIFEST_FILE]}
-    return ExportResult(out, sizes, plans, diffs, seconds)
+    return ExportResult(out, sizes, plans, diffs, seconds, lm_onnx_diff)
 
 
 def _export_lm(model, tokenizer, out: Path, plans: list[QuantPlan], threads: int, step) -> list[str]:
@@ -132,6 +146,16 @@ def _export_lm(model, tokenizer, out: Path, plans: list[QuantPlan], threads: int
         if needs_f32 and not keep_f32:
             f32_path.unlink(missing_ok=True)
     return [gguf_file_name(t) for t in produced]
+
+
+def _onnx_lm_exporter():
+    """export/onnx_lm.py, imported before any work: it needs Optimum, which the other steps do not."""
+    try:
+        from ssr_runtime.export import onnx_lm
+    except ImportError as e:
+        raise ValueError(f"export: --onnx-lm needs Hugging Face Optimum's ONNX exporter "
+                         f"(pip install 'ssr-runtime[export]'): {e}") from None
+    return onnx_lm
 
 
 def produced_types(plans: list[QuantPlan]) -> list[str]:

@@ -1,5 +1,5 @@
-"""`ssr export`: a trained checkpoint → encoder ONNX + language-model GGUFs + manifest (needs the
-`train` and `export` extras)."""
+"""`ssr export`: a trained checkpoint → encoder ONNX + language-model GGUFs (+ the language model as ONNX
+through Optimum) + manifest (needs the `train` and `export` extras)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ def register(subparsers) -> None:
                    help="comma-separated GGUF types among f32, f16, q8_0, q4_0, q4_k_m (default: f16,q8_0); "
                         "q4_k_m falls back to q4_0 when the model's sizes are not multiples of 256")
     p.add_argument("--fp16-onnx", action="store_true", help="also write encoder.fp16.onnx")
+    p.add_argument("--onnx-lm", action="store_true",
+                   help="also write the language model as ONNX through Hugging Face Optimum (lm.onnx + "
+                        "lm-embeddings.npy), for the runtime's ONNX Runtime language-model backend")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_export)
@@ -30,7 +33,7 @@ def _export(args: argparse.Namespace) -> int:
 
     try:
         result = export_checkpoint(args.checkpoint, args.out, quants=args.quant, fp16_onnx=args.fp16_onnx,
-                                   threads=args.threads, progress=not args.quiet)
+                                   onnx_lm=args.onnx_lm, threads=args.threads, progress=not args.quiet)
     except (ValueError, FileNotFoundError) as e:
         print(f"ssr export: {e}", file=sys.stderr)
         return 1
@@ -49,8 +52,9 @@ def _gguf_types(text: str) -> tuple[str, ...]:
 
 
 def format_table(result) -> str:
-    """Files, sizes and notes (fallbacks, encoder check) as an aligned text table."""
+    """Files, sizes and notes (fallbacks, ONNX checks) as an aligned text table."""
     notes = {name: f"max |onnx - torch| = {diff:.2e}" for name, diff in result.encoder_max_abs_diff.items()}
+    notes |= {name: f"max |onnx - torch| logit = {diff:.2e}" for name, diff in result.lm_onnx_max_abs_diff.items()}
     for plan in result.quantizations:
         if plan.reason:
             notes[f"lm-{plan.produced}.gguf"] = f"for {plan.requested}: {plan.reason}"

@@ -12,7 +12,10 @@ Layout (version 1)::
      "tokenizer_sha256": "...",            # of the checkpoint's tokenizer.json
      "encoder": {"opset": 17, "inputs": {name: shape}, "outputs": {name: shape}, "files": {"fp32": ..., "fp16": ...}},
      "language_model": {"arch": "qwen2", "tokenizer_pre": "qwen2",
-                        "quantizations": [{"requested", "produced", "fallback_reason", "file"}]},
+                        "quantizations": [{"requested", "produced", "fallback_reason", "file"}],
+                        "onnx": {"file": "lm.onnx", "embeddings": "lm-embeddings.npy", "opset": 18,   # only
+                                 "exporter": "optimum", "optimum_version", "optimum_onnx_version",    # with
+                                 "check_max_abs_diff", "check_tokens"}},                               # --onnx-lm
      "files": {"encoder.onnx": {"size": n, "sha256": "..."}, ...}}
 
 Shapes name the dynamic frame axis ``"frames"``.

@@ -10,6 +10,7 @@ from ssr_runtime.export.manifest import verify_manifest
 
 TOKENIZER_FILE = "tokenizer.json"
 PREFERRED_LM_TYPES = ("q8_0", "f16", "q4_k_m", "q4_0", "f32")
+ONNX_LM_FILE = "lm.onnx"  # what `ssr export --onnx-lm` writes (export/onnx_lm.py, which needs Optimum)
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,39 @@ def lm_files(manifest: dict) -> dict[str, str]:
     return {q["produced"]: q["file"] for q in manifest["language_model"]["quantizations"]}
 
 
+def onnx_lm_file(manifest: dict) -> str | None:
+    """The file name of the language model exported through Optimum (`ssr export --onnx-lm`), if any."""
+    onnx = manifest["language_model"].get("onnx")
+    return onnx["file"] if onnx else None
+
+
+def open_lm(folder: Path, manifest: dict, config: ModelInfo, lm_file: str | None = None, threads: int = 1):
+    """The language-model backend on `lm_file` of the export in `folder` (manifest already verified):
+    LlamaCppLM for a GGUF (default: the first of PREFERRED_LM_TYPES the folder has), OnnxLM for the
+    ONNX file (`lm.onnx`; its grammars use the preferred GGUF's vocabulary)."""
+    files = lm_files(manifest)
+    preferred = next(files[t] for t in PREFERRED_LM_TYPES if t in files)
+    onnx_file = onnx_lm_file(manifest)
+    lm_file = lm_file or preferred
+    choices = sorted(files.values()) + ([onnx_file] if onnx_file else [])
+    if lm_file not in choices:
+        hint = "; this export has no ONNX language model: re-export with `ssr export --onnx-lm`" \
+            if lm_file == ONNX_LM_FILE else ""
+        raise ValueError(f"{folder}: lm_file: expected one of {choices}, got {lm_file!r}{hint}")
+    if lm_file == onnx_file:
+        from ssr_runtime.runtime.onnx_lm import OnnxLM
+
+        embeddings = manifest["language_model"]["onnx"]["embeddings"]
+        return OnnxLM(folder / onnx_file, folder / embeddings, config.eos_token_id, config.max_position_embeddings,
+                      grammar_vocab=folder / preferred, threads=threads)
+    from ssr_runtime.runtime.llama_lm import LlamaCppLM
+
+    return LlamaCppLM(folder / lm_file, n_ctx=config.max_position_embeddings, threads=threads)
+
+
 def load_bundle(folder: Path, lm_file: str | None = None, threads: int = 1, encoder=None, lm=None) -> Bundle:
-    """The exported model in `folder` with its default backends (ONNX Runtime encoder, llama.cpp LM on
-    `lm_file` or the first of PREFERRED_LM_TYPES the folder has); `encoder` / `lm` replace them."""
+    """The exported model in `folder` with its default backends (ONNX Runtime encoder, the language model
+    on `lm_file`: see `open_lm`); `encoder` / `lm` replace them."""
     from tokenizers import Tokenizer
 
     folder = Path(folder)
@@ -59,12 +90,5 @@ def load_bundle(folder: Path, lm_file: str | None = None, threads: int = 1, enco
 
         encoder = OnnxEncoder(folder / manifest["encoder"]["files"]["fp32"], threads=threads)
     if lm is None:
-        from ssr_runtime.runtime.llama_lm import LlamaCppLM
-
-        files = lm_files(manifest)
-        if lm_file is None:
-            lm_file = next((files[t] for t in PREFERRED_LM_TYPES if t in files), None)
-        if lm_file is None or lm_file not in files.values():
-            raise ValueError(f"{folder}: lm_file: expected one of {sorted(files.values())}, got {lm_file!r}")
-        lm = LlamaCppLM(folder / lm_file, n_ctx=config.max_position_embeddings, threads=threads)
+        lm = open_lm(folder, manifest, config, lm_file, threads)
     return Bundle(folder, manifest, config, tokenizer, encoder, lm)

@@ -22,6 +22,8 @@ def register(subparsers) -> None:
     p.add_argument("--scene", type=Path, help="a scene folder (default: the shipped sample scene)")
     p.add_argument("--out", type=Path, default=Path("out/demo"), help="folder for demo.json and cogmap.png")
     p.add_argument("--threads", type=int, default=1, help="threads per backend (Session's default)")
+    p.add_argument("--lm-file", help="the language-model file of the model folder: a GGUF (default: Q8_0) "
+                                     "or lm.onnx (ONNX Runtime; from `ssr export --onnx-lm`)")
     p.set_defaults(func=_demo)
 
 
@@ -35,7 +37,7 @@ def _demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     scene_dir = args.scene or sample_scene_path()
     scene = Scene.load(scene_dir)
-    session = Session(args.model, threads=args.threads)
+    session = Session(args.model, lm_file=args.lm_file, threads=args.threads)
     print(f"model: {session.model_folder}  scene: {scene.scene_id} ({len(scene.frames)} frames)")
     keyframes = session.push_frames(iter_scene_frames(scene_dir, with_instance=False), progress=True)
     graph = session.graph

@@ -94,6 +94,24 @@ def choose_providers(available: list[str], requested: list[str] | None = None) -
     return list(dict.fromkeys([best, "CPUExecutionProvider"]))
 
 
+def open_session(path: Path, providers: list[str] | None, threads: int):
+    """An ONNX Runtime session on ``path`` (``threads`` intra-op threads, providers as ``choose_providers``).
+    Raises FileNotFoundError / ModelFileError naming the file when it is missing or not loadable."""
+    import onnxruntime as ort
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such ONNX file")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: the fallback of unsupported nodes to the CPU is expected
+    chosen = choose_providers(ort.get_available_providers(), providers)
+    try:
+        return ort.InferenceSession(str(path), options, providers=chosen)
+    except Exception as e:  # onnxruntime raises its own, unrelated classes for unreadable files
+        raise ModelFileError(f"{path}: ONNX Runtime cannot load this file ({type(e).__name__}: {e})") from None
+
+
 class OnnxEncoder(Encoder):
     """The exported encoder graph (``encoder.onnx``) under ONNX Runtime.
 
@@ -103,20 +121,8 @@ class OnnxEncoder(Encoder):
     """
 
     def __init__(self, path: str | os.PathLike, providers: list[str] | None = None, threads: int = 2) -> None:
-        import onnxruntime as ort
-
         self.path = Path(path)
-        if not self.path.is_file():
-            raise FileNotFoundError(f"{self.path}: no such ONNX file")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only: the fallback of unsupported nodes to the CPU is expected
-        chosen = choose_providers(ort.get_available_providers(), providers)
-        try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=chosen)
-        except Exception as e:  # onnxruntime raises its own, unrelated classes for unreadable files
-            raise ModelFileError(f"{self.path}: ONNX Runtime cannot load this file ({type(e).__name__}: {e})") from None
+        self.session = open_session(self.path, providers, threads)
         self.providers = self.session.get_providers()
         self.shapes = self._graph_shapes()
 

@@ -154,6 +154,30 @@ class LlamaModelFile:
             self.model = None
 
 
+class GrammarVocabulary:
+    """Grammar constraints for a backend that does not run llama.cpp itself (TorchLM, OnnxLM): llama.cpp's
+    grammar engine over the vocabulary of a GGUF of the same model, opened (vocabulary only, no weights)
+    on the first constrained ``generate``. ``gguf_path`` None: such a call raises, naming ``owner``."""
+
+    def __init__(self, gguf_path: str | os.PathLike | None, owner: str) -> None:
+        self.path = None if gguf_path is None else Path(gguf_path)
+        self.owner = owner
+        self._file: LlamaModelFile | None = None
+
+    def constraint(self, grammar: str) -> GrammarConstraint:
+        if self.path is None:
+            raise ValueError(f"grammar: {self.owner} decodes under a grammar only with grammar_vocab "
+                             f"(a GGUF of this model)")
+        if self._file is None:
+            self._file = LlamaModelFile(self.path, vocab_only=True)
+        return self._file.constraint(grammar)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
 class LlamaCppLM(LanguageModel):
     """A GGUF language model under llama.cpp (interface: ``lm.LanguageModel``).
 

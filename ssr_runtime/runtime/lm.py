@@ -52,6 +52,12 @@ class LanguageModel(ABC):
         """Tokens in the KV cache (ids and embedding rows alike)."""
         return self._position
 
+    @property
+    def next_logits(self) -> np.ndarray | None:
+        """The next-token logits at the current position, float32 [n_vocab]; None before a prefill
+        (after reset or truncate too). The backend's own array: read, don't modify."""
+        return self._logits
+
     def prefill(self, segments: Iterable[Segment]) -> None:
         """Append segments at the current position: token id sequences (ints in [0, n_vocab)) or float32
         embedding blocks [n, hidden_size]. All are checked before any is fed."""

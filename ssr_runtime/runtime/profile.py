@@ -28,7 +28,8 @@ def register(subparsers) -> None:
                    help="the torch checkpoint it was exported from, for the torch rows (default: the shipped one)")
     p.add_argument("--scene", type=Path, help="a scene folder (default: the shipped sample scene)")
     p.add_argument("--lm", default="torch,f16,q8_0",
-                   help="language-model backends: torch and GGUF types of the export folder (comma-separated)")
+                   help="language-model backends (comma-separated): torch, GGUF types of the export folder, and "
+                        "onnx (its lm.onnx, from `ssr export --onnx-lm`)")
     p.add_argument("--encoder", default="torch,onnx", help="encoder backends (comma-separated)")
     p.add_argument("--threads", type=int, default=1, help="threads per backend, torch's too (Session's default: 1)")
     p.add_argument("--out", type=Path, default=Path("out/profile"))
@@ -38,7 +39,7 @@ def register(subparsers) -> None:
 def _profile(args: argparse.Namespace) -> int:
     from ssr_runtime.data import sample_scene_path
     from ssr_runtime.data.readers import iter_scene_frames
-    from ssr_runtime.runtime.bundle import lm_files, load_bundle
+    from ssr_runtime.runtime.bundle import load_bundle
     from ssr_runtime.runtime.session import DEFAULT_MODEL
 
     folder = args.model or DEFAULT_MODEL
@@ -52,9 +53,8 @@ def _profile(args: argparse.Namespace) -> int:
         encoder = _encoder(name, bundle, torch_model)
         if encoder is not None:
             rows.append(_encoder_row(name, encoder, frames))
-    files = lm_files(bundle.manifest)
     for name in _names(args.lm):
-        lm = _lm(name, bundle, files, torch_model, folder, args.threads)
+        lm = _lm(name, bundle, torch_model, args.threads)
         if lm is not None:
             rows.append(_session_row(name, folder, bundle.encoder, lm, frames))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -98,18 +98,22 @@ def _encoder(name: str, bundle, torch_model):
     raise ValueError(f"--encoder: unknown backend {name!r} (torch, onnx)")
 
 
-def _lm(name: str, bundle, files: dict[str, str], torch_model, folder: Path, threads: int):
+def _lm(name: str, bundle, torch_model, threads: int):
+    from ssr_runtime.runtime.bundle import ONNX_LM_FILE, lm_files, open_lm
+
+    files = lm_files(bundle.manifest)
     if name == "torch":
         if torch_model is None:
             return None
         from ssr_runtime.runtime.torch_backends import TorchLM
 
-        return TorchLM(torch_model, grammar_vocab=folder / next(iter(files.values())))
+        return TorchLM(torch_model, grammar_vocab=bundle.folder / next(iter(files.values())))
+    if name == "onnx":
+        return open_lm(bundle.folder, bundle.manifest, bundle.config, ONNX_LM_FILE, threads)
     if name not in files:
-        raise ValueError(f"--lm: {name!r} is neither torch nor a GGUF type of {folder} ({', '.join(files)})")
-    from ssr_runtime.runtime.llama_lm import LlamaCppLM
-
-    return LlamaCppLM(folder / files[name], n_ctx=bundle.config.max_position_embeddings, threads=threads)
+        raise ValueError(f"--lm: {name!r} is neither torch, onnx nor a GGUF type of {bundle.folder} "
+                         f"({', '.join(files)})")
+    return open_lm(bundle.folder, bundle.manifest, bundle.config, files[name], threads)
 
 
 def _encoder_row(name: str, encoder, frames) -> dict:

@@ -10,9 +10,9 @@ keyframes of one window and a bounded latency log.
 Questions (`ask`) go to the model over the objects they name; its scaffold's `<q>` program runs on the
 C++ query engine over the session graph (the model's own `<ans>` when the program cannot run).
 
-Backends: the encoder on ONNX Runtime and the language model on llama.cpp, both from an exported
-folder (`ssr export`); one lock serialises the model and the graph, so `ask` from another thread
-while frames stream in is safe.
+Backends: the encoder on ONNX Runtime and the language model on llama.cpp (or, exported with
+`--onnx-lm`, on ONNX Runtime too), all from an exported folder (`ssr export`); one lock serialises
+the model and the graph, so `ask` from another thread while frames stream in is safe.
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ class _Timer:
 class Session:
     """One scene's streaming inference (module docstring). `model`: an exported folder (`ssr export`),
     a loaded `Bundle` (its backends are shared, not reopened), or None = the shipped default. `encoder` / `lm`: backend objects to use instead of the folder's
-    (e.g. the torch references); `lm_file`: which GGUF of the folder (default: Q8_0 if present).
+    (e.g. the torch references); `lm_file`: which language-model file of the folder (default: the Q8_0
+    GGUF if present, on llama.cpp; `lm.onnx`, from `ssr export --onnx-lm`: ONNX Runtime).
     `threads`: per backend. One is the default: for this small model llama.cpp decodes faster on one
     thread than on two (3,300 vs 2,900 tokens/s on an idle 2-core machine), and its spinning threads
     slow down many times over when other work shares the cores (benchmarks/bench_stream.py)."""

@@ -13,6 +13,7 @@ import torch
 from transformers.cache_utils import DynamicCache
 
 from ssr_runtime.runtime.encoders import Encoder, EncoderShapes
+from ssr_runtime.runtime.llama_lm import GrammarVocabulary
 from ssr_runtime.runtime.lm import LanguageModel, TokenConstraint
 
 
@@ -46,8 +47,7 @@ class TorchLM(LanguageModel):
         self.n_vocab, self.hidden_size = config.vocab_size, config.hidden_size
         self.capacity, self.eos_token_id = config.max_position_embeddings, config.eos_token_id
         self.device = next(self.lm.parameters()).device
-        self._grammar_vocab_path = grammar_vocab
-        self._grammar_vocab = None
+        self._grammar_vocab = GrammarVocabulary(grammar_vocab, "TorchLM")
         self._cache = DynamicCache()
         super().__init__()
 
@@ -70,10 +70,4 @@ class TorchLM(LanguageModel):
         self._cache = DynamicCache()
 
     def _constraint(self, grammar: str) -> TokenConstraint:
-        if self._grammar_vocab_path is None:
-            raise ValueError("grammar: TorchLM decodes under a grammar only with grammar_vocab (a GGUF of this model)")
-        if self._grammar_vocab is None:
-            from ssr_runtime.runtime.llama_lm import LlamaModelFile
-
-            self._grammar_vocab = LlamaModelFile(self._grammar_vocab_path, vocab_only=True)
         return self._grammar_vocab.constraint(grammar)

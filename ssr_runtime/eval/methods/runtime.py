@@ -1,6 +1,7 @@
 """`runtime`: the exported model through the streaming runtime (`ssr_runtime.Session`): ONNX Runtime
 encoder, llama.cpp language model. `--checkpoint` names an export folder (`ssr export`; default: the
-shipped model); `--variant` a GGUF file of it (default Q8_0). Each scene gets a fresh session that
+shipped model); `--variant` a language-model file of it (default: the Q8_0 GGUF; `lm.onnx` runs the
+language model on ONNX Runtime too). Each scene gets a fresh session that
 streams every frame, then answers the scene's questions."""
 
 from __future__ import annotations
