@@ -21,7 +21,7 @@ from ssr_runtime.export.onnx_encoder import example_frames  # noqa: E402
 from ssr_runtime.model import SSRConfig, SSRModel, save_checkpoint, train_tokenizer  # noqa: E402
 from ssr_runtime.runtime import grammars  # noqa: E402
 from ssr_runtime.runtime.encoders import OnnxEncoder, choose_providers  # noqa: E402
-from ssr_runtime.runtime.errors import ModelFileError  # noqa: E402
+from ssr_runtime.runtime.errors import BackendUnavailableError, ModelFileError  # noqa: E402
 from ssr_runtime.runtime.llama_lm import LlamaCppLM  # noqa: E402
 from ssr_runtime.runtime.torch_backends import TorchEncoder, TorchLM  # noqa: E402
 
@@ -161,8 +161,10 @@ def test_providers_prefer_tensorrt_then_cuda_and_keep_the_cpu_as_fallback():
     assert choose_providers(everything[1:]) == everything[1:]
     assert choose_providers(["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
     assert choose_providers(everything, ["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
-    with pytest.raises(ValueError, match="CUDAExecutionProvider.*not available"):
+    with pytest.raises(BackendUnavailableError, match="CUDAExecutionProvider.*not available"):
         choose_providers(["CPUExecutionProvider"], ["CUDAExecutionProvider"])
+    with pytest.raises(ValueError, match="at least one"):
+        choose_providers(["CPUExecutionProvider"], [])
 
 
 @pytest.mark.parametrize("change, message", [
