@@ -1,5 +1,5 @@
-"""`ssr export`: a trained checkpoint → encoder ONNX + language-model GGUFs + manifest (needs the
-`train` and `export` extras)."""
+"""`ssr export`: a trained checkpoint → encoder ONNX (+ TensorRT engine) + language-model GGUFs +
+manifest (needs the `train` and `export` extras; --tensorrt the `tensorrt` extra and a CUDA GPU)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ def register(subparsers) -> None:
                    help="comma-separated GGUF types among f32, f16, q8_0, q4_0, q4_k_m (default: f16,q8_0); "
                         "q4_k_m falls back to q4_0 when the model's sizes are not multiples of 256")
     p.add_argument("--fp16-onnx", action="store_true", help="also write encoder.fp16.onnx")
+    p.add_argument("--tensorrt", action="store_true",
+                   help="also build encoder.fp16.engine (TensorRT, float16, 1-16 frames) from encoder.fp16.onnx; "
+                        "needs the tensorrt extra and a CUDA GPU, and runs only on this kind of GPU")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_export)
@@ -27,11 +30,12 @@ def register(subparsers) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from ssr_runtime.export.bundle import export_checkpoint
+    from ssr_runtime.runtime.errors import BackendUnavailableError
 
     try:
         result = export_checkpoint(args.checkpoint, args.out, quants=args.quant, fp16_onnx=args.fp16_onnx,
-                                   threads=args.threads, progress=not args.quiet)
-    except (ValueError, FileNotFoundError) as e:
+                                   tensorrt=args.tensorrt, threads=args.threads, progress=not args.quiet)
+    except (ValueError, FileNotFoundError, BackendUnavailableError) as e:
         print(f"ssr export: {e}", file=sys.stderr)
         return 1
     print(format_table(result))
@@ -50,7 +54,8 @@ def _gguf_types(text: str) -> tuple[str, ...]:
 
 def format_table(result) -> str:
     """Files, sizes and notes (fallbacks, encoder check) as an aligned text table."""
-    notes = {name: f"max |onnx - torch| = {diff:.2e}" for name, diff in result.encoder_max_abs_diff.items()}
+    notes = {name: f"max |{'tensorrt' if name.endswith('.engine') else 'onnx'} - torch| = {diff:.2e}"
+             for name, diff in result.encoder_max_abs_diff.items()}
     for plan in result.quantizations:
         if plan.reason:
             notes[f"lm-{plan.produced}.gguf"] = f"for {plan.requested}: {plan.reason}"
