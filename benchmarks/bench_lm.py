@@ -7,12 +7,16 @@ embeddings), text — it measures:
 - prefill tokens/s: the whole prompt fed from an empty cache;
 - decode tokens/s: greedy generation of --new-tokens tokens (no stop token, so every run is as long);
 each the best of --reps runs, for TorchLM (fp32 eager), LlamaCppLM per GGUF type and OnnxLM (fp32,
-ONNX Runtime), all on --threads threads, beside each file's size and the lm.onnx export's seconds;
-and encoder ms/frame on a window of frames, torch vs ONNX Runtime, best of --encoder-reps.
-Best-of rather than median: on a shared machine the other load only ever slows a run.
+ONNX Runtime), all on --threads threads (best-of: on a shared machine the other load only ever slows
+a run), beside each file's size and the lm.onnx export's seconds. Encoder: torch
+vs ONNX Runtime (CPU) on the same random frames, one frame and one runtime window (4 frames) per
+call, each the median of --encoder-reps calls after warm-up, the two backends' calls alternating so
+that load changes on a shared machine reach both alike. --clock cpu times the encoder calls in process
+CPU time instead of wall time: with --threads 1 that leaves out the time other work on a shared
+machine holds the core (with more threads it would count spin-waiting too).
 
 Usage (from the checkout, with the train and export extras):
-    PYTHONPATH=. python benchmarks/bench_lm.py [--threads 2] [--reps 3] [--new-tokens 128]
+    PYTHONPATH=. python benchmarks/bench_lm.py [--threads 2] [--reps 3] [--new-tokens 128] [--clock wall|cpu]
 """
 
 import argparse
@@ -22,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ssr_runtime import _core
@@ -84,14 +89,18 @@ def mib(result, *names: str) -> str:
     return f"{sum(result.files[n] for n in names) / 2 ** 20:.1f}"
 
 
-def encoder_ms_per_frame(encoder, frames, reps: int) -> float:
-    encoder.encode(*frames)  # warm-up: first-run allocations and graph optimisation
-    times = []
+def encoder_medians_ms(encoders: dict, frames, reps: int, clock) -> dict[str, float]:
+    """Median ms per call of each encoder on `frames` by `clock`, their calls alternating, after warm-up."""
+    for encoder in encoders.values():
+        for _ in range(10):  # first-run allocations and graph optimisation
+            encoder.encode(*frames)
+    times = {name: [] for name in encoders}
     for _ in range(reps):
-        start = time.perf_counter()
-        encoder.encode(*frames)
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times) / len(frames[0])
+        for name, encoder in encoders.items():
+            start = clock()
+            encoder.encode(*frames)
+            times[name].append(clock() - start)
+    return {name: 1e3 * float(np.median(t)) for name, t in times.items()}
 
 
 def main() -> None:
@@ -99,7 +108,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--new-tokens", type=int, default=128)
-    parser.add_argument("--encoder-reps", type=int, default=30)
+    parser.add_argument("--encoder-reps", type=int, default=200)
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="encoder timing: wall or CPU time")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -135,12 +145,16 @@ def main() -> None:
             print(f"{name:<18} {size:>5} {prefill:>13.0f} {prefill / torch_prefill:>7.2f} {decode:>13.1f} "
                   f"{decode / torch_decode:>7.2f}")
 
-        torch_ms = encoder_ms_per_frame(TorchEncoder(model), frames, args.encoder_reps)
-        onnx_ms = encoder_ms_per_frame(onnx_encoder, frames, args.encoder_reps)
-        print(f"\n{'encoder (' + str(WINDOW) + '-frame window)':<26} {'ms/frame':>9} {'×torch':>7}")
-        print(f"{'torch fp32 eager':<26} {torch_ms:>9.2f} {1.0:>7.2f}")
-        print(f"{'ONNX Runtime ' + onnx_encoder.providers[0].replace('ExecutionProvider', ''):<26} "
-              f"{onnx_ms:>9.2f} {torch_ms / onnx_ms:>7.2f}")
+        onnx_name = "ONNX Runtime " + onnx_encoder.providers[0].replace("ExecutionProvider", "")
+        encoders = {"torch fp32 eager": TorchEncoder(model), onnx_name: onnx_encoder}
+        clock = time.perf_counter if args.clock == "wall" else time.process_time
+        print(f"\n{'encoder (' + args.clock + ' time)':<20} {'frames/call':>11} {'ms/call':>8} {'ms/frame':>9} "
+              f"{'×torch':>7}")
+        for count in (1, WINDOW):
+            ms = encoder_medians_ms(encoders, example_frames(c, count, seed=0), args.encoder_reps, clock)
+            for name, value in ms.items():
+                print(f"{name:<20} {count:>11} {value:>8.3f} {value / count:>9.3f} "
+                      f"{ms['torch fp32 eager'] / value:>7.2f}")
 
 
 if __name__ == "__main__":

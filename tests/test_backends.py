@@ -23,7 +23,7 @@ from ssr_runtime.model import SSRConfig, SSRModel, save_checkpoint, train_tokeni
 from ssr_runtime.runtime import grammars  # noqa: E402
 from ssr_runtime.runtime.bundle import load_bundle  # noqa: E402
 from ssr_runtime.runtime.encoders import OnnxEncoder, choose_providers  # noqa: E402
-from ssr_runtime.runtime.errors import ModelFileError  # noqa: E402
+from ssr_runtime.runtime.errors import BackendUnavailableError, ModelFileError  # noqa: E402
 from ssr_runtime.runtime.llama_lm import LlamaCppLM  # noqa: E402
 from ssr_runtime.runtime.onnx_lm import OnnxLM  # noqa: E402
 from ssr_runtime.runtime.torch_backends import TorchEncoder, TorchLM  # noqa: E402
@@ -178,8 +178,10 @@ def test_providers_prefer_tensorrt_then_cuda_and_keep_the_cpu_as_fallback():
     assert choose_providers(everything[1:]) == everything[1:]
     assert choose_providers(["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
     assert choose_providers(everything, ["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
-    with pytest.raises(ValueError, match="CUDAExecutionProvider.*not available"):
+    with pytest.raises(BackendUnavailableError, match="CUDAExecutionProvider.*not available"):
         choose_providers(["CPUExecutionProvider"], ["CUDAExecutionProvider"])
+    with pytest.raises(ValueError, match="at least one"):
+        choose_providers(["CPUExecutionProvider"], [])
 
 
 @pytest.mark.parametrize("change, message", [

@@ -3,7 +3,9 @@
 Folder written::
 
     encoder.onnx          fusion encoder, float32 (onnx_encoder.py)
-    encoder.fp16.onnx     with --fp16-onnx: float16 weights, float32 inputs, float16 output
+    encoder.fp16.onnx     with --fp16-onnx or --tensorrt: float16 weights, float32 inputs, float16 output
+    encoder.fp16.engine   with --tensorrt: a TensorRT engine of encoder.fp16.onnx (tensorrt_engine.py), for
+                          this machine's kind of GPU and TensorRT version
     tokenizer.json        the training tokenizer (the runtime's, whichever language-model backend runs)
     lm-<type>.gguf        one per requested type: f32, f16 (written here), q8_0, q4_0, q4_k_m (llama.cpp)
     lm.onnx               with --onnx-lm: the language model through Hugging Face Optimum, float32, and
@@ -12,7 +14,9 @@ Folder written::
 
 Quantized files are made from an F32 GGUF (kept only when "f32" is requested), so no type is
 quantized twice. Each encoder file is checked against torch on random frames, and lm.onnx on random
-ids (its next-token logits); the largest differences are recorded in the manifest.
+ids (its next-token logits); the largest differences are recorded in the manifest. --tensorrt is
+refused before anything is read or written when TensorRT or a GPU is missing
+(BackendUnavailableError naming it), so an earlier export stays.
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 import ssr_runtime
-from ssr_runtime.export import gguf_writer, onnx_encoder
+from ssr_runtime.export import gguf_writer, onnx_encoder, tensorrt_engine
 from ssr_runtime.export.gguf_writer import QuantPlan, gguf_file_name, plan_quantization
 from ssr_runtime.export.manifest import MANIFEST_FILE, ManifestError, read_manifest, sha256_file, write_manifest
+from ssr_runtime.runtime.tensorrt_encoder import require_tensorrt
 
 ENCODER_FILE = "encoder.onnx"
 ENCODER_FP16_FILE = "encoder.fp16.onnx"
+ENGINE_FILE = "encoder.fp16.engine"
 TOKENIZER_FILE = "tokenizer.json"
 DEFAULT_QUANTS = ("f16", "q8_0")
 CHECK_FRAMES = 3
@@ -49,7 +55,7 @@ class ExportResult:
 
 
 def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, quants: tuple[str, ...] = DEFAULT_QUANTS,
-                      fp16_onnx: bool = False, onnx_lm: bool = False, threads: int = 2,
+                      fp16_onnx: bool = False, onnx_lm: bool = False, tensorrt: bool = False, threads: int = 2,
                       progress: bool = True) -> ExportResult:
     """Export a ``save_checkpoint`` folder into ``out`` (layout in the module docstring).
 
@@ -70,10 +76,14 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
         raise ValueError(f"export: a quantization type is listed twice in {list(quants)}")
     for gguf_type in quants:
         gguf_writer.check_gguf_type(gguf_type)
+    if tensorrt:
+        require_tensorrt("--tensorrt")
     onnx_lm_export = _onnx_lm_exporter() if onnx_lm else None
     torch.set_num_threads(threads)
     seconds: dict[str, float] = {}
-    steps = tqdm(total=3 + len(quants) + fp16_onnx + onnx_lm, desc="export", unit="step", disable=not progress)
+    encoder_files = {"fp32": ENCODER_FILE} | ({"fp16": ENCODER_FP16_FILE} if fp16_onnx or tensorrt else {})
+    encoder_steps = len(encoder_files) + tensorrt
+    steps = tqdm(total=2 + encoder_steps + len(quants) + onnx_lm, desc="export", unit="step", disable=not progress)
     last = time.monotonic()
 
     def step(name: str) -> None:
@@ -89,17 +99,22 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
         model, tokenizer = load_checkpoint(checkpoint)
         config = model.config
         plans = [plan_quantization(config, q) for q in quants]
-        steps.total = 3 + fp16_onnx + onnx_lm + len(produced_types(plans))
+        steps.total = 2 + encoder_steps + onnx_lm + len(produced_types(plans))
         _prepare_out(out)
         step("load")
 
-        encoder_files = {"fp32": ENCODER_FILE} | ({"fp16": ENCODER_FP16_FILE} if fp16_onnx else {})
         diffs = {}
         check = onnx_encoder.example_frames(config, CHECK_FRAMES, seed=1)
         for precision, name in encoder_files.items():
             onnx_encoder.export_encoder(model.encoder, out / name, fp16=precision == "fp16")
             diffs[name] = onnx_encoder.max_abs_diff(model.encoder, out / name, *check)
             step(name)
+        engine = {}
+        if tensorrt:
+            engine = {"tensorrt": tensorrt_engine.build_engine(out / ENCODER_FP16_FILE, out / ENGINE_FILE,
+                                                               onnx_encoder.input_shapes(config))}
+            diffs[ENGINE_FILE] = tensorrt_engine.max_abs_diff(model.encoder, out / ENGINE_FILE, *check)
+            step(ENGINE_FILE)
 
         shutil.copyfile(checkpoint / TOKENIZER_FILE, out / TOKENIZER_FILE)
         lm_files = _export_lm(model, tokenizer, out, plans, threads, step)
@@ -112,14 +127,14 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
             lm_onnx_diff = {onnx_lm_export.ONNX_LM_FILE: diff}
             language_model["onnx"] = onnx_lm_export.manifest_entry(diff)
             step(onnx_lm_export.ONNX_LM_FILE)
-        files = [*encoder_files.values(), TOKENIZER_FILE, *lm_files]
+        files = [*encoder_files.values(), *([ENGINE_FILE] if tensorrt else []), TOKENIZER_FILE, *lm_files]
         write_manifest(out, files, package_version=ssr_runtime.__version__,
                        created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                        source_checkpoint=str(checkpoint), config=config.to_dict(),
                        tokenizer_sha256=sha256_file(checkpoint / TOKENIZER_FILE),
                        encoder={"opset": onnx_encoder.OPSET, "inputs": onnx_encoder.input_shapes(config),
                                 "outputs": onnx_encoder.output_shapes(config), "files": encoder_files,
-                                "check_max_abs_diff": diffs, "check_frames": CHECK_FRAMES},
+                                "check_max_abs_diff": diffs, "check_frames": CHECK_FRAMES} | engine,
                        language_model=language_model)
         step(MANIFEST_FILE)
     sizes = {name: (out / name).stat().st_size for name in [*files, MANIFEST_FILE]}

@@ -1,5 +1,6 @@
-"""`ssr export`: a trained checkpoint → encoder ONNX + language-model GGUFs (+ the language model as ONNX
-through Optimum) + manifest (needs the `train` and `export` extras)."""
+"""`ssr export`: a trained checkpoint → encoder ONNX (+ TensorRT engine) + language-model GGUFs (+ the
+language model as ONNX through Optimum) + manifest (needs the `train` and `export` extras; --tensorrt the
+`tensorrt` extra and a CUDA GPU)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def register(subparsers) -> None:
     p.add_argument("--onnx-lm", action="store_true",
                    help="also write the language model as ONNX through Hugging Face Optimum (lm.onnx + "
                         "lm-embeddings.npy), for the runtime's ONNX Runtime language-model backend")
+    p.add_argument("--tensorrt", action="store_true",
+                   help="also build encoder.fp16.engine (TensorRT, float16, 1-16 frames) from encoder.fp16.onnx; "
+                        "needs the tensorrt extra and a CUDA GPU, and runs only on this kind of GPU")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_export)
@@ -30,11 +34,13 @@ def register(subparsers) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from ssr_runtime.export.bundle import export_checkpoint
+    from ssr_runtime.runtime.errors import BackendUnavailableError
 
     try:
         result = export_checkpoint(args.checkpoint, args.out, quants=args.quant, fp16_onnx=args.fp16_onnx,
-                                   onnx_lm=args.onnx_lm, threads=args.threads, progress=not args.quiet)
-    except (ValueError, FileNotFoundError) as e:
+                                   onnx_lm=args.onnx_lm, tensorrt=args.tensorrt, threads=args.threads,
+                                   progress=not args.quiet)
+    except (ValueError, FileNotFoundError, BackendUnavailableError) as e:
         print(f"ssr export: {e}", file=sys.stderr)
         return 1
     print(format_table(result))
@@ -52,8 +58,9 @@ def _gguf_types(text: str) -> tuple[str, ...]:
 
 
 def format_table(result) -> str:
-    """Files, sizes and notes (fallbacks, ONNX checks) as an aligned text table."""
-    notes = {name: f"max |onnx - torch| = {diff:.2e}" for name, diff in result.encoder_max_abs_diff.items()}
+    """Files, sizes and notes (fallbacks, ONNX and engine checks) as an aligned text table."""
+    notes = {name: f"max |{'tensorrt' if name.endswith('.engine') else 'onnx'} - torch| = {diff:.2e}"
+             for name, diff in result.encoder_max_abs_diff.items()}
     notes |= {name: f"max |onnx - torch| logit = {diff:.2e}" for name, diff in result.lm_onnx_max_abs_diff.items()}
     for plan in result.quantizations:
         if plan.reason:

@@ -10,7 +10,11 @@ Layout (version 1)::
      "package_version": "0.1.0", "created_utc": "...", "source_checkpoint": "/abs/path",
      "config": {... SSRConfig.to_dict() ...},
      "tokenizer_sha256": "...",            # of the checkpoint's tokenizer.json
-     "encoder": {"opset": 17, "inputs": {name: shape}, "outputs": {name: shape}, "files": {"fp32": ..., "fp16": ...}},
+     "encoder": {"opset": 20, "inputs": {name: shape}, "outputs": {name: shape}, "files": {"fp32": ..., "fp16": ...},
+                 "check_max_abs_diff": {file: d}, "check_frames": 3,
+                 "tensorrt": {"file": "encoder.fp16.engine", "source": "encoder.fp16.onnx", "precision": "fp16",
+                              "tensorrt_version", "gpu", "compute_capability", "frames": {"min", "opt", "max"}}},
+                                          # "tensorrt" only in an export made with --tensorrt
      "language_model": {"arch": "qwen2", "tokenizer_pre": "qwen2",
                         "quantizations": [{"requested", "produced", "fallback_reason", "file"}],
                         "onnx": {"file": "lm.onnx", "embeddings": "lm-embeddings.npy", "opset": 18,   # only

@@ -24,7 +24,9 @@ import numpy as np
 
 from ssr_runtime.files import atomic_path
 
-OPSET = 18  # the exporter's own opset; ONNX Runtime has run it since 1.14
+# Opset 20 has a Gelu operator: each MLP's GELU is one node (one ONNX Runtime kernel, fused with the
+# bias add) instead of five elementwise ones. TensorRT 10 and 11 parse opset 20.
+OPSET = 20
 MAX_FRAMES = 4096  # upper bound torch.export needs for the symbolic frame axis
 INPUT_NAMES = ("pixels", "geometry", "pose")
 OUTPUT_NAME = "tokens"
@@ -112,17 +114,22 @@ def run_onnx(session, pixels: np.ndarray, geometry: np.ndarray, pose: np.ndarray
     return np.asarray(session.run([OUTPUT_NAME], feeds)[0], dtype=np.float32)
 
 
-def max_abs_diff(encoder, onnx_path: str | os.PathLike, pixels: np.ndarray, geometry: np.ndarray,
-                 pose: np.ndarray) -> float:
-    """Largest |ONNX Runtime − torch| over the encoder's outputs for these frames (torch in float32)."""
+def torch_tokens(encoder, pixels: np.ndarray, geometry: np.ndarray, pose: np.ndarray) -> np.ndarray:
+    """The encoder's float32 output for these frames under torch, in eval mode (its mode is restored)."""
     import torch
 
     was_training = encoder.training
     try:
         with torch.no_grad():
-            expected = encoder.eval()(*(torch.from_numpy(a) for a in (pixels, geometry, pose))).float().numpy()
+            return encoder.eval()(*(torch.from_numpy(a) for a in (pixels, geometry, pose))).float().numpy()
     finally:
         encoder.train(was_training)
+
+
+def max_abs_diff(encoder, onnx_path: str | os.PathLike, pixels: np.ndarray, geometry: np.ndarray,
+                 pose: np.ndarray) -> float:
+    """Largest |ONNX Runtime − torch| over the encoder's outputs for these frames (torch in float32)."""
+    expected = torch_tokens(encoder, pixels, geometry, pose)
     actual = run_onnx(onnx_session(onnx_path), pixels, geometry, pose)
     if actual.shape != expected.shape:
         raise ValueError(f"ONNX output shape {list(actual.shape)} differs from torch's {list(expected.shape)}")

@@ -11,6 +11,12 @@ from ssr_runtime.export.manifest import verify_manifest
 TOKENIZER_FILE = "tokenizer.json"
 PREFERRED_LM_TYPES = ("q8_0", "f16", "q4_k_m", "q4_0", "f32")
 ONNX_LM_FILE = "lm.onnx"  # what `ssr export --onnx-lm` writes (export/onnx_lm.py, which needs Optimum)
+# Encoder backends by name. "auto": the export's TensorRT engine where TensorRT and a GPU are here,
+# else "onnx". "onnx": ONNX Runtime with its best provider (TensorRT > CUDA > CPU); "onnx-<x>": that
+# provider (with the CPU for operators it lacks); "tensorrt": the engine of `ssr export --tensorrt`.
+ONNX_PROVIDERS = {"onnx-cpu": "CPUExecutionProvider", "onnx-cuda": "CUDAExecutionProvider",
+                  "onnx-tensorrt": "TensorrtExecutionProvider"}
+ENCODER_BACKENDS = ("auto", "tensorrt", "onnx", *ONNX_PROVIDERS)
 
 
 @dataclass(frozen=True)
@@ -76,19 +82,43 @@ def open_lm(folder: Path, manifest: dict, config: ModelInfo, lm_file: str | None
     return LlamaCppLM(folder / lm_file, n_ctx=config.max_position_embeddings, threads=threads)
 
 
+def open_encoder(folder: Path, manifest: dict, backend: str = "auto", threads: int = 1):
+    """The encoder backend named `backend` (ENCODER_BACKENDS) on the files of an export folder.
+
+    A backend this machine cannot run raises BackendUnavailableError naming what is missing (no
+    `tensorrt` module, no CUDA device, no such provider in this onnxruntime, an export without an
+    engine); "auto" never does for the engine, it falls back to "onnx".
+    """
+    from ssr_runtime.runtime.encoders import OnnxEncoder
+    from ssr_runtime.runtime.errors import BackendUnavailableError
+    from ssr_runtime.runtime.tensorrt_encoder import TensorRTEncoder, tensorrt_missing
+
+    if backend not in ENCODER_BACKENDS:
+        raise ValueError(f"encoder: expected one of {', '.join(ENCODER_BACKENDS)}, got {backend!r}")
+    engine = manifest["encoder"].get("tensorrt")
+    if backend == "auto":
+        backend = "tensorrt" if engine is not None and tensorrt_missing() is None else "onnx"
+    if backend == "tensorrt":
+        if engine is None:
+            raise BackendUnavailableError(f"encoder 'tensorrt': {folder} has no TensorRT engine "
+                                          f"(export it with `ssr export --tensorrt` on a machine with a GPU)")
+        return TensorRTEncoder(folder / engine["file"])
+    providers = list(dict.fromkeys([ONNX_PROVIDERS[backend], "CPUExecutionProvider"])) if backend != "onnx" else None
+    return OnnxEncoder(folder / manifest["encoder"]["files"]["fp32"], providers=providers, threads=threads)
+
+
 def load_bundle(folder: Path, lm_file: str | None = None, threads: int = 1, encoder=None, lm=None) -> Bundle:
-    """The exported model in `folder` with its default backends (ONNX Runtime encoder, the language model
-    on `lm_file`: see `open_lm`); `encoder` / `lm` replace them."""
+    """The exported model in `folder` with its default backends (encoder: `open_encoder`'s "auto"; the
+    language model on `lm_file`: see `open_lm`). `encoder`: a backend name of ENCODER_BACKENDS, or an
+    encoder object to use instead (e.g. the torch reference); `lm`: a language-model object to use instead."""
     from tokenizers import Tokenizer
 
     folder = Path(folder)
     manifest = verify_manifest(folder)
     config = ModelInfo.from_manifest(manifest)
     tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
-    if encoder is None:
-        from ssr_runtime.runtime.encoders import OnnxEncoder
-
-        encoder = OnnxEncoder(folder / manifest["encoder"]["files"]["fp32"], threads=threads)
+    if encoder is None or isinstance(encoder, str):
+        encoder = open_encoder(folder, manifest, encoder or "auto", threads)
     if lm is None:
         lm = open_lm(folder, manifest, config, lm_file, threads)
     return Bundle(folder, manifest, config, tokenizer, encoder, lm)

@@ -4,7 +4,8 @@ Interface (``Encoder.encode``): pixels uint8 [N,3,S,S] (0..255) or float32 in [0
 float32 [N,G,G,7] (``pool_patches`` layout), pose float32 [N,12] (top three rows of T_wc) →
 float32 [N, tokens_per_frame, hidden_size]. Inputs are checked (dtype, shape, finite) before any
 work, with a ValueError naming the argument. ``OnnxEncoder`` runs the exported graph under ONNX
-Runtime (no torch); ``torch_backends.TorchEncoder`` is the reference.
+Runtime (no torch); ``tensorrt_encoder.TensorRTEncoder`` runs the TensorRT engine of
+``ssr export --tensorrt``; ``torch_backends.TorchEncoder`` is the reference.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ssr_runtime.runtime.errors import ModelFileError
+from ssr_runtime.runtime.errors import BackendUnavailableError, ModelFileError
 
 # Fastest first; the first one available in this onnxruntime build is used.
 PREFERRED_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
+# ONNX Runtime's CPU SkipLayerNormalization kernel ran the encoder's final residual add + LayerNorm in
+# about 170 µs per 4-frame window where the unfused Add and LayerNormalization take about 40 µs
+# (onnxruntime 1.32, one thread, its profiler); so on the CPU that fusion is turned off.
+CPU_DISABLED_OPTIMIZERS = ("SkipLayerNormFusion",)
 
 
 @dataclass(frozen=True)
@@ -82,20 +87,26 @@ def check_frames(shapes: EncoderShapes, pixels: np.ndarray, geometry: np.ndarray
 
 
 def choose_providers(available: list[str], requested: list[str] | None = None) -> list[str]:
-    """The providers to run with: ``requested`` (each must be available), or the first available of
-    PREFERRED_PROVIDERS followed by the CPU as fallback for operators it lacks."""
+    """The providers to run with: ``requested`` (each must be available, else BackendUnavailableError
+    naming it), or the first available of PREFERRED_PROVIDERS followed by the CPU as fallback for
+    operators it lacks."""
     if requested is not None:
+        if not requested:
+            raise ValueError("providers: expected at least one ONNX Runtime execution provider")
         missing = [p for p in requested if p not in available]
-        if not requested or missing:
-            raise ValueError(f"providers: {missing or requested} not available in this onnxruntime "
-                             f"(available: {', '.join(available)})")
+        if missing:
+            raise BackendUnavailableError(f"providers: {missing} not available in this onnxruntime "
+                                          f"(available: {', '.join(available)})")
         return list(requested)
     best = next(p for p in PREFERRED_PROVIDERS if p in available)
     return list(dict.fromkeys([best, "CPUExecutionProvider"]))
 
 
-def open_session(path: Path, providers: list[str] | None, threads: int):
+def open_session(path: Path, providers: list[str] | None, threads: int,
+                 trt_cache_dir: str | os.PathLike | None = None, cpu_disabled_optimizers: tuple[str, ...] = ()):
     """An ONNX Runtime session on ``path`` (``threads`` intra-op threads, providers as ``choose_providers``).
+    With the TensorRT provider, float16 and an engine cache in ``trt_cache_dir`` (default:
+    ``tensorrt_cache_dir(path)``); on the CPU provider, ``cpu_disabled_optimizers`` are turned off.
     Raises FileNotFoundError / ModelFileError naming the file when it is missing or not loadable."""
     import onnxruntime as ort
 
@@ -106,8 +117,17 @@ def open_session(path: Path, providers: list[str] | None, threads: int):
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only: the fallback of unsupported nodes to the CPU is expected
     chosen = choose_providers(ort.get_available_providers(), providers)
+    provider_options = [{} for _ in chosen]
+    if "TensorrtExecutionProvider" in chosen:
+        cache = Path(trt_cache_dir) if trt_cache_dir is not None else tensorrt_cache_dir(path)
+        cache.mkdir(parents=True, exist_ok=True)
+        provider_options[chosen.index("TensorrtExecutionProvider")] = {
+            "trt_fp16_enable": "True", "trt_engine_cache_enable": "True", "trt_engine_cache_path": str(cache),
+            "trt_timing_cache_enable": "True", "trt_timing_cache_path": str(cache)}
+    disabled = list(cpu_disabled_optimizers) if chosen[0] == "CPUExecutionProvider" else []
     try:
-        return ort.InferenceSession(str(path), options, providers=chosen)
+        return ort.InferenceSession(str(path), options, providers=chosen, provider_options=provider_options,
+                                    disabled_optimizers=disabled)
     except Exception as e:  # onnxruntime raises its own, unrelated classes for unreadable files
         raise ModelFileError(f"{path}: ONNX Runtime cannot load this file ({type(e).__name__}: {e})") from None
 
@@ -116,13 +136,18 @@ class OnnxEncoder(Encoder):
     """The exported encoder graph (``encoder.onnx``) under ONNX Runtime.
 
     Shapes come from the graph itself (the frame axis is its one dynamic dimension). threads: ONNX
-    Runtime intra-op threads. Raises FileNotFoundError / ModelFileError naming the file when it is
-    missing or not a loadable encoder graph.
+    Runtime intra-op threads. With ONNX Runtime's TensorRT provider the graph runs in float16 and the
+    engines it builds (one per new range of frame counts) are cached in ``trt_cache_dir`` (default:
+    ``tensorrt_cache_dir(path)``), so only the first session on a machine pays for the build.
+    Raises FileNotFoundError / ModelFileError naming the file when it is missing or not a loadable
+    encoder graph, BackendUnavailableError when a requested provider is not in this onnxruntime.
     """
 
-    def __init__(self, path: str | os.PathLike, providers: list[str] | None = None, threads: int = 2) -> None:
+    def __init__(self, path: str | os.PathLike, providers: list[str] | None = None, threads: int = 2,
+                 trt_cache_dir: str | os.PathLike | None = None) -> None:
         self.path = Path(path)
-        self.session = open_session(self.path, providers, threads)
+        self.session = open_session(self.path, providers, threads, trt_cache_dir=trt_cache_dir,
+                                    cpu_disabled_optimizers=CPU_DISABLED_OPTIMIZERS)
         self.providers = self.session.get_providers()
         self.shapes = self._graph_shapes()
 
@@ -139,3 +164,13 @@ class OnnxEncoder(Encoder):
     def _run(self, pixels: np.ndarray, geometry: np.ndarray, pose: np.ndarray) -> np.ndarray:
         out = self.session.run(["tokens"], {"pixels": pixels, "geometry": geometry, "pose": pose})[0]
         return np.asarray(out, dtype=np.float32)
+
+
+def tensorrt_cache_dir(onnx_path: str | os.PathLike) -> Path:
+    """Where ONNX Runtime's TensorRT provider caches engines for this graph: under the user's cache
+    folder (an export folder may be read-only), keyed by the file's sha256, since the provider's own
+    cache key does not see changed weights."""
+    from ssr_runtime.export.manifest import sha256_file
+
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "ssr-runtime" / "ort-tensorrt" / sha256_file(onnx_path)[:16]

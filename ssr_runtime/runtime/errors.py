@@ -1,5 +1,11 @@
-"""The one exception type the backends add: a model file that exists but cannot be loaded."""
+"""The exception types the backends add."""
 
 
 class ModelFileError(ValueError):
-    """A model file (ONNX, GGUF) that is truncated, corrupt or of the wrong kind; the message names it."""
+    """A model file (ONNX, GGUF, TensorRT engine) that is truncated, corrupt or of the wrong kind; the
+    message names it."""
+
+
+class BackendUnavailableError(RuntimeError):
+    """A backend this machine cannot run (a missing module, no CUDA device, an onnxruntime build
+    without the provider); the message names what is missing."""

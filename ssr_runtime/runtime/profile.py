@@ -1,8 +1,10 @@
 """`ssr profile`: the runtime's per-stage latency for chosen backends, side by side in one run.
 
-Every language-model backend streams the same scene through a Session (encoder: ONNX Runtime) and
-answers the same questions; every encoder backend encodes the same keyframe windows. Torch rows (the
-reference) need the training extra and the model's checkpoint. Writes profile.json, profile.csv and
+Every language-model backend streams the same scene through a Session (encoder: the export's "auto"
+backend) and answers the same questions; every encoder backend encodes the same keyframe window.
+Torch rows (the reference) need the training extra and the model's checkpoint. An encoder backend this
+machine cannot run (no GPU, no TensorRT, no such ONNX Runtime provider, an export without an engine)
+gets a row that says "unavailable: <reason>" rather than none. Writes profile.json, profile.csv and
 profile.png to --out.
 """
 
@@ -17,7 +19,7 @@ import numpy as np
 
 from ssr_runtime.files import atomic_open, write_json_atomic
 
-ENCODER_REPEATS = 5
+ENCODER_REPEATS = 20
 
 
 def register(subparsers) -> None:
@@ -30,7 +32,9 @@ def register(subparsers) -> None:
     p.add_argument("--lm", default="torch,f16,q8_0",
                    help="language-model backends (comma-separated): torch, GGUF types of the export folder, and "
                         "onnx (its lm.onnx, from `ssr export --onnx-lm`)")
-    p.add_argument("--encoder", default="torch,onnx", help="encoder backends (comma-separated)")
+    p.add_argument("--encoder", default="torch,onnx-cpu,onnx-cuda,onnx-tensorrt,tensorrt",
+                   help="encoder backends (comma-separated): torch and the runtime's (onnx, onnx-cpu, onnx-cuda, "
+                        "onnx-tensorrt: ONNX Runtime providers; tensorrt: the export's engine)")
     p.add_argument("--threads", type=int, default=1, help="threads per backend, torch's too (Session's default: 1)")
     p.add_argument("--out", type=Path, default=Path("out/profile"))
     p.set_defaults(func=_profile)
@@ -50,9 +54,9 @@ def _profile(args: argparse.Namespace) -> int:
 
     rows = []
     for name in _names(args.encoder):
-        encoder = _encoder(name, bundle, torch_model)
-        if encoder is not None:
-            rows.append(_encoder_row(name, encoder, frames))
+        encoder, reason = _encoder(name, bundle, torch_model, args.threads)
+        rows.append(_encoder_row(name, encoder, frames) if encoder is not None
+                    else {"kind": "encoder", "backend": name, "unavailable": reason})
     for name in _names(args.lm):
         lm = _lm(name, bundle, torch_model, args.threads)
         if lm is not None:
@@ -86,16 +90,23 @@ def _torch_model(checkpoint: Path | None, threads: int):
     return load_checkpoint(checkpoint)[0].eval()
 
 
-def _encoder(name: str, bundle, torch_model):
-    if name == "onnx":
-        return bundle.encoder
+def _encoder(name: str, bundle, torch_model, threads: int):
+    """(encoder, None), or (None, why this machine or export cannot run it)."""
+    from ssr_runtime.runtime.bundle import ENCODER_BACKENDS, open_encoder
+    from ssr_runtime.runtime.errors import BackendUnavailableError
+
     if name == "torch":
         if torch_model is None:
-            return None
+            return None, "no torch model (the train extra and --checkpoint)"
         from ssr_runtime.runtime.torch_backends import TorchEncoder
 
-        return TorchEncoder(torch_model)
-    raise ValueError(f"--encoder: unknown backend {name!r} (torch, onnx)")
+        return TorchEncoder(torch_model), None
+    if name not in ENCODER_BACKENDS or name == "auto":
+        raise ValueError(f"--encoder: unknown backend {name!r} (torch, {', '.join(ENCODER_BACKENDS[1:])})")
+    try:
+        return open_encoder(bundle.folder, bundle.manifest, name, threads), None
+    except BackendUnavailableError as e:
+        return None, str(e)
 
 
 def _lm(name: str, bundle, torch_model, threads: int):
@@ -153,8 +164,10 @@ def _print_table(rows: list[dict]) -> None:
 
     encoders = [r for r in rows if r["kind"] == "encoder"]
     if encoders:
-        base = next((r["encoder_p50_ms"] for r in encoders if r["backend"] == "torch"), None)
+        base = next((r["encoder_p50_ms"] for r in encoders if r["backend"] == "torch" and "unavailable" not in r), None)
         print(markdown_table(["backend", "p50 ms/window", "p95 ms/window", "speed-up vs torch"], [
+            {"backend": r["backend"], "p50 ms/window": f"unavailable: {r['unavailable']}", "p95 ms/window": "",
+             "speed-up vs torch": ""} if "unavailable" in r else
             {"backend": r["backend"], "p50 ms/window": f"{r['encoder_p50_ms']:.2f}",
              "p95 ms/window": f"{r['encoder_p95_ms']:.2f}",
              "speed-up vs torch": f"{base / r['encoder_p50_ms']:.2f}×" if base else ""} for r in encoders]))
@@ -189,7 +202,7 @@ def _plot(path: Path, rows: list[dict]) -> None:
     import matplotlib.pyplot as plt
 
     lms = [r for r in rows if r["kind"] == "lm"]
-    encoders = [r for r in rows if r["kind"] == "encoder"]
+    encoders = [r for r in rows if r["kind"] == "encoder" and "unavailable" not in r]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     axes[0].bar([r["backend"] for r in encoders], [r["encoder_p50_ms"] for r in encoders], color="tab:blue")
     axes[0].set_title("encoder, p50 ms per window")

@@ -118,9 +118,12 @@ class _Timer:
 
 class Session:
     """One scene's streaming inference (module docstring). `model`: an exported folder (`ssr export`),
-    a loaded `Bundle` (its backends are shared, not reopened), or None = the shipped default. `encoder` / `lm`: backend objects to use instead of the folder's
-    (e.g. the torch references); `lm_file`: which language-model file of the folder (default: the Q8_0
-    GGUF if present, on llama.cpp; `lm.onnx`, from `ssr export --onnx-lm`: ONNX Runtime).
+    a loaded `Bundle` (its backends are shared, not reopened), or None = the shipped default.
+    `encoder`: a backend name ("auto", the default: the export's TensorRT engine where it can run, else
+    ONNX Runtime; "tensorrt", "onnx", "onnx-cpu", "onnx-cuda", "onnx-tensorrt"; see
+    `bundle.open_encoder`) or an encoder object; `lm`: a language-model object to use instead of the
+    folder's (e.g. the torch references); `lm_file`: which language-model file of the folder (default:
+    the Q8_0 GGUF if present, on llama.cpp; `lm.onnx`, from `ssr export --onnx-lm`: ONNX Runtime).
     `threads`: per backend. One is the default: for this small model llama.cpp decodes faster on one
     thread than on two (3,300 vs 2,900 tokens/s on an idle 2-core machine), and its spinning threads
     slow down many times over when other work shares the cores (benchmarks/bench_stream.py)."""
