@@ -184,6 +184,53 @@ def test_providers_prefer_tensorrt_then_cuda_and_keep_the_cpu_as_fallback():
         choose_providers(["CPUExecutionProvider"], [])
 
 
+@pytest.fixture
+def gpu_onnxruntime(monkeypatch):
+    """onnxruntime as a GPU build lists its providers (none of which start here: it falls back to the CPU),
+    with every InferenceSession's providers and options recorded."""
+    import onnxruntime as ort
+
+    opened = []
+    real = ort.InferenceSession
+
+    def spy(path, options, providers, provider_options, **kwargs):
+        opened.append(dict(zip(providers, provider_options)))
+        return real(path, options, providers=providers, provider_options=provider_options, **kwargs)
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: [
+        "TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", spy)
+    return opened
+
+
+def test_onnx_lm_runs_on_the_cpu_unless_cuda_is_asked_for_and_never_on_tensorrt(trained, gpu_onnxruntime):
+    model, _, out = trained
+
+    def load(**kwargs):
+        return OnnxLM(out / "lm.onnx", out / "lm-embeddings.npy", model.config.eos_token_id, 512, **kwargs)
+
+    assert load().providers == ["CPUExecutionProvider"]
+    assert gpu_onnxruntime == [{"CPUExecutionProvider": {}}]
+    with pytest.raises(ValueError, match="providers: expected some of CUDAExecutionProvider, CPUExecutionProvider"):
+        load(providers=["TensorrtExecutionProvider", "CPUExecutionProvider"])
+    with pytest.raises(BackendUnavailableError, match="could not start CUDAExecutionProvider.*fell back to CPU"):
+        load(providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
+
+
+def test_only_the_encoder_gets_tensorrt_options_and_a_requested_provider_must_start(trained, gpu_onnxruntime,
+                                                                                    tmp_path):
+    encoder = OnnxEncoder(trained[2] / "encoder.onnx", trt_cache_dir=tmp_path)  # the best: TensorRT, else the CPU
+    assert encoder.providers == ["CPUExecutionProvider"]  # ONNX Runtime fell back; not requested, so allowed
+    options = gpu_onnxruntime[0]
+    assert list(options) == ["TensorrtExecutionProvider", "CPUExecutionProvider"]
+    assert options["TensorrtExecutionProvider"]["trt_fp16_enable"] == "True"
+    assert options["TensorrtExecutionProvider"]["trt_engine_cache_path"] == str(tmp_path)
+    for provider in ("TensorrtExecutionProvider", "CUDAExecutionProvider"):
+        with pytest.raises(BackendUnavailableError, match=f"encoder.onnx: ONNX Runtime could not start {provider}"):
+            OnnxEncoder(trained[2] / "encoder.onnx", providers=[provider, "CPUExecutionProvider"],
+                        trt_cache_dir=tmp_path)
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda p, g, q: (p.astype(np.float64), g, q), "pixels: expected dtype uint8 or float32, got float64"),
     (lambda p, g, q: (p, g.astype(np.float64), q), "geometry: expected dtype float32, got float64"),

@@ -125,14 +125,15 @@ def manifest_entry(check_max_abs_diff: float) -> dict:
 def max_abs_diff(lm, folder: str | os.PathLike, eos_token_id: int, seed: int = 0) -> float:
     """Largest |ONNX Runtime − torch| over the next-token logits of CHECK_TOKENS random ids: the first
     half prefilled at once (empty cache), the rest fed one by one (the cache in use), by the runtime's
-    OnnxLM against one torch forward pass over the whole sequence."""
+    OnnxLM on the CPU against one torch forward pass over the whole sequence."""
     from ssr_runtime.runtime.onnx_lm import OnnxLM
 
     folder = Path(folder)
     ids = np.random.default_rng(seed).integers(0, lm.config.vocab_size, CHECK_TOKENS).tolist()
     with torch.no_grad():
         expected = lm.eval()(input_ids=torch.tensor([ids])).logits[0].float().cpu().numpy()
-    onnx_lm = OnnxLM(folder / ONNX_LM_FILE, folder / EMBEDDINGS_FILE, eos_token_id, capacity=CHECK_TOKENS)
+    onnx_lm = OnnxLM(folder / ONNX_LM_FILE, folder / EMBEDDINGS_FILE, eos_token_id, capacity=CHECK_TOKENS,
+                     providers=["CPUExecutionProvider"])
     half = CHECK_TOKENS // 2
     onnx_lm.prefill([ids[:half]])
     diffs = [np.abs(onnx_lm.next_logits - expected[half - 1]).max()]

@@ -103,11 +103,12 @@ def choose_providers(available: list[str], requested: list[str] | None = None) -
 
 
 def open_session(path: Path, providers: list[str] | None, threads: int,
-                 trt_cache_dir: str | os.PathLike | None = None, cpu_disabled_optimizers: tuple[str, ...] = ()):
-    """An ONNX Runtime session on ``path`` (``threads`` intra-op threads, providers as ``choose_providers``).
-    With the TensorRT provider, float16 and an engine cache in ``trt_cache_dir`` (default:
-    ``tensorrt_cache_dir(path)``); on the CPU provider, ``cpu_disabled_optimizers`` are turned off.
-    Raises FileNotFoundError / ModelFileError naming the file when it is missing or not loadable."""
+                 provider_options: dict[str, dict] | None = None, cpu_disabled_optimizers: tuple[str, ...] = ()):
+    """An ONNX Runtime session on ``path`` (``threads`` intra-op threads, providers as ``choose_providers``),
+    with ``provider_options`` ({provider: options}) for those of the chosen providers it names; on the
+    CPU provider, ``cpu_disabled_optimizers`` are turned off. Raises FileNotFoundError / ModelFileError
+    naming the file when it is missing or not loadable, BackendUnavailableError when ``providers`` were
+    requested and ONNX Runtime fell back from the first one (it only warns)."""
     import onnxruntime as ort
 
     if not path.is_file():
@@ -117,19 +118,26 @@ def open_session(path: Path, providers: list[str] | None, threads: int,
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only: the fallback of unsupported nodes to the CPU is expected
     chosen = choose_providers(ort.get_available_providers(), providers)
-    provider_options = [{} for _ in chosen]
-    if "TensorrtExecutionProvider" in chosen:
-        cache = Path(trt_cache_dir) if trt_cache_dir is not None else tensorrt_cache_dir(path)
-        cache.mkdir(parents=True, exist_ok=True)
-        provider_options[chosen.index("TensorrtExecutionProvider")] = {
-            "trt_fp16_enable": "True", "trt_engine_cache_enable": "True", "trt_engine_cache_path": str(cache),
-            "trt_timing_cache_enable": "True", "trt_timing_cache_path": str(cache)}
     disabled = list(cpu_disabled_optimizers) if chosen[0] == "CPUExecutionProvider" else []
     try:
-        return ort.InferenceSession(str(path), options, providers=chosen, provider_options=provider_options,
-                                    disabled_optimizers=disabled)
+        session = ort.InferenceSession(str(path), options, providers=chosen,
+                                       provider_options=[(provider_options or {}).get(p, {}) for p in chosen],
+                                       disabled_optimizers=disabled)
     except Exception as e:  # onnxruntime raises its own, unrelated classes for unreadable files
         raise ModelFileError(f"{path}: ONNX Runtime cannot load this file ({type(e).__name__}: {e})") from None
+    if providers is not None and session.get_providers()[0] != chosen[0]:
+        raise BackendUnavailableError(f"{path}: ONNX Runtime could not start {chosen[0]} (it fell back to "
+                                      f"{', '.join(session.get_providers())}; see its warnings for why)")
+    return session
+
+
+def tensorrt_provider_options(path: Path, trt_cache_dir: str | os.PathLike | None) -> dict[str, str]:
+    """The encoder's options for ONNX Runtime's TensorRT provider: float16, engines and timing cache in
+    ``trt_cache_dir`` (default: ``tensorrt_cache_dir(path)``)."""
+    cache = Path(trt_cache_dir) if trt_cache_dir is not None else tensorrt_cache_dir(path)
+    cache.mkdir(parents=True, exist_ok=True)
+    return {"trt_fp16_enable": "True", "trt_engine_cache_enable": "True", "trt_engine_cache_path": str(cache),
+            "trt_timing_cache_enable": "True", "trt_timing_cache_path": str(cache)}
 
 
 class OnnxEncoder(Encoder):
@@ -140,14 +148,19 @@ class OnnxEncoder(Encoder):
     engines it builds (one per new range of frame counts) are cached in ``trt_cache_dir`` (default:
     ``tensorrt_cache_dir(path)``), so only the first session on a machine pays for the build.
     Raises FileNotFoundError / ModelFileError naming the file when it is missing or not a loadable
-    encoder graph, BackendUnavailableError when a requested provider is not in this onnxruntime.
+    encoder graph, BackendUnavailableError when a requested provider is not in this onnxruntime or
+    cannot start here.
     """
 
     def __init__(self, path: str | os.PathLike, providers: list[str] | None = None, threads: int = 2,
                  trt_cache_dir: str | os.PathLike | None = None) -> None:
+        import onnxruntime as ort
+
         self.path = Path(path)
-        self.session = open_session(self.path, providers, threads, trt_cache_dir=trt_cache_dir,
-                                    cpu_disabled_optimizers=CPU_DISABLED_OPTIMIZERS)
+        trt = "TensorrtExecutionProvider"
+        options = {trt: tensorrt_provider_options(self.path, trt_cache_dir)} \
+            if trt in choose_providers(ort.get_available_providers(), providers) else None
+        self.session = open_session(self.path, providers, threads, options, CPU_DISABLED_OPTIMIZERS)
         self.providers = self.session.get_providers()
         self.shapes = self._graph_shapes()
 

@@ -30,6 +30,8 @@ from ssr_runtime.runtime.llama_lm import GrammarVocabulary
 from ssr_runtime.runtime.lm import LanguageModel, TokenConstraint
 
 _PAST = re.compile(r"^past_key_values\.(\d+)\.(key|value)$")
+# Not TensorRT: its provider would run the LM in float16 and build a new engine as the KV length grows.
+LM_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
 
 
 class OnnxLM(LanguageModel):
@@ -37,14 +39,20 @@ class OnnxLM(LanguageModel):
 
     eos_token_id and capacity (most positions, the model's max_position_embeddings) come from the
     export's manifest; vocabulary, hidden size and cache layout from the graph itself. threads: ONNX
-    Runtime intra-op threads. Raises FileNotFoundError / ModelFileError naming the file when a file is
-    missing, not loadable, or not this kind of graph, or when the embeddings do not fit the graph.
+    Runtime intra-op threads. providers: ONNX Runtime's, of LM_PROVIDERS (default: the CPU; e.g.
+    ["CUDAExecutionProvider", "CPUExecutionProvider"] for a GPU). Raises FileNotFoundError /
+    ModelFileError naming the file when a file is missing, not loadable, or not this kind of graph, or
+    when the embeddings do not fit the graph; ValueError for another provider; BackendUnavailableError
+    when a provider is not available here.
     """
 
     def __init__(self, onnx_path: str | os.PathLike, embeddings_path: str | os.PathLike, eos_token_id: int,
                  capacity: int, grammar_vocab: str | os.PathLike | None = None, threads: int = 1,
                  providers: list[str] | None = None) -> None:
         self.path = Path(onnx_path)
+        providers = ["CPUExecutionProvider"] if providers is None else providers
+        if not set(providers) <= set(LM_PROVIDERS):
+            raise ValueError(f"providers: expected some of {', '.join(LM_PROVIDERS)}, got {providers}")
         self.session = open_session(self.path, providers, threads)
         self.providers = self.session.get_providers()
         self._past_names, self._kv_shape = self._graph_layout()
