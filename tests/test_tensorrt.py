@@ -102,15 +102,48 @@ def test_the_runtime_names_the_missing_piece_of_each_encoder_backend(exported):
             TensorRTEncoder(exported / ENGINE_FILE)
 
 
-def test_ssr_profile_says_why_an_encoder_backend_has_no_numbers(exported, tmp_path, capsys):
+def test_ssr_profile_says_why_a_backend_has_no_numbers_and_closes_its_encoders(exported, tmp_path, capsys,
+                                                                              monkeypatch):
+    closed = []
+    monkeypatch.setattr(OnnxEncoder, "close", lambda self: closed.append(self), raising=False)
     assert main(["profile", "--model", str(exported), "--encoder", "onnx-cpu,onnx-cuda,onnx-tensorrt,tensorrt",
-                 "--lm", "", "--out", str(tmp_path)]) == 0
-    rows = {r["backend"]: r for r in json.loads((tmp_path / "profile.json").read_text())["rows"]}
+                 "--lm", "onnx", "--out", str(tmp_path)]) == 0
+    profile = json.loads((tmp_path / "profile.json").read_text())
+    rows = {r["backend"]: r for r in profile["rows"]}
     assert rows["onnx-cpu"]["encoder_p50_ms"] > 0
     assert "has no TensorRT engine" in rows["tensorrt"]["unavailable"]
     for backend, provider in (("onnx-cuda", "CUDAExecutionProvider"), ("onnx-tensorrt", "TensorrtExecutionProvider")):
         assert (provider in rows[backend].get("unavailable", "")) == (provider not in PROVIDERS)
-    assert "| tensorrt | unavailable: encoder 'tensorrt':" in capsys.readouterr().out
+    assert rows["onnx"] == {"kind": "lm", "backend": "onnx",
+                            "unavailable": f"{exported} has no lm.onnx (export it with `ssr export --onnx-lm`)"}
+    assert profile["lm_encoder"].startswith("OnnxEncoder (")  # no engine in this export
+    assert len(closed) == sum("unavailable" not in r for r in profile["rows"] if r["kind"] == "encoder")
+    out = capsys.readouterr().out
+    assert "| tensorrt | unavailable: encoder 'tensorrt':" in out and "| onnx | unavailable: " in out
+
+
+def test_an_engine_that_cannot_load_here_falls_back_in_auto_and_is_unavailable_in_profile(exported, tmp_path,
+                                                                                          monkeypatch):
+    import ssr_runtime.runtime.tensorrt_encoder as tensorrt_encoder
+    from ssr_runtime.runtime.errors import ModelFileError
+
+    def foreign_engine(path):
+        raise ModelFileError(f"{path}: TensorRT 10.0 cannot load this engine (built for another GPU)")
+
+    monkeypatch.setattr(tensorrt_encoder, "tensorrt_missing", lambda: None)
+    monkeypatch.setattr(tensorrt_encoder, "TensorRTEncoder", foreign_engine)
+    manifest = read_manifest(exported)
+    manifest["encoder"]["tensorrt"] = {"file": ENGINE_FILE}
+    with pytest.warns(UserWarning, match="encoder 'auto': .*cannot load this engine.*; using ONNX Runtime"):
+        assert isinstance(open_encoder(exported, manifest, "auto"), OnnxEncoder)
+    with pytest.raises(ModelFileError, match="cannot load this engine"):
+        open_encoder(exported, manifest, "tensorrt")
+    monkeypatch.setattr("ssr_runtime.runtime.bundle.verify_manifest", lambda folder: manifest)
+    with pytest.warns(UserWarning, match="using ONNX Runtime"):
+        assert main(["profile", "--model", str(exported), "--encoder", "tensorrt", "--lm", "",
+                     "--out", str(tmp_path)]) == 0
+    row, = json.loads((tmp_path / "profile.json").read_text())["rows"]
+    assert "cannot load this engine" in row["unavailable"]
 
 
 # --- with a GPU ---------------------------------------------------------------------------------------------------

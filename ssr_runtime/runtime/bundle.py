@@ -3,6 +3,7 @@ missing, truncated or modified file is refused before any backend opens it."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,9 +12,10 @@ from ssr_runtime.export.manifest import verify_manifest
 TOKENIZER_FILE = "tokenizer.json"
 PREFERRED_LM_TYPES = ("q8_0", "f16", "q4_k_m", "q4_0", "f32")
 ONNX_LM_FILE = "lm.onnx"  # what `ssr export --onnx-lm` writes (export/onnx_lm.py, which needs Optimum)
-# Encoder backends by name. "auto": the export's TensorRT engine where TensorRT and a GPU are here,
-# else "onnx". "onnx": ONNX Runtime with its best provider (TensorRT > CUDA > CPU); "onnx-<x>": that
-# provider (with the CPU for operators it lacks); "tensorrt": the engine of `ssr export --tensorrt`.
+# Encoder backends by name. "auto": the export's TensorRT engine where it loads (TensorRT, a GPU, and
+# the GPU kind and TensorRT version that built it), else "onnx". "onnx": ONNX Runtime with its best
+# provider (TensorRT > CUDA > CPU); "onnx-<x>": that provider (with the CPU for operators it lacks);
+# "tensorrt": the engine of `ssr export --tensorrt`.
 ONNX_PROVIDERS = {"onnx-cpu": "CPUExecutionProvider", "onnx-cuda": "CUDAExecutionProvider",
                   "onnx-tensorrt": "TensorrtExecutionProvider"}
 ENCODER_BACKENDS = ("auto", "tensorrt", "onnx", *ONNX_PROVIDERS)
@@ -87,17 +89,23 @@ def open_encoder(folder: Path, manifest: dict, backend: str = "auto", threads: i
 
     A backend this machine cannot run raises BackendUnavailableError naming what is missing (no
     `tensorrt` module, no CUDA device, no such provider in this onnxruntime, an export without an
-    engine); "auto" never does for the engine, it falls back to "onnx".
+    engine); "auto" never does for the engine: where the engine cannot run (TensorRT or a GPU missing, or
+    an engine this GPU or TensorRT version cannot load: a warning) it falls back to "onnx".
     """
     from ssr_runtime.runtime.encoders import OnnxEncoder
-    from ssr_runtime.runtime.errors import BackendUnavailableError
+    from ssr_runtime.runtime.errors import BackendUnavailableError, ModelFileError
     from ssr_runtime.runtime.tensorrt_encoder import TensorRTEncoder, tensorrt_missing
 
     if backend not in ENCODER_BACKENDS:
         raise ValueError(f"encoder: expected one of {', '.join(ENCODER_BACKENDS)}, got {backend!r}")
     engine = manifest["encoder"].get("tensorrt")
     if backend == "auto":
-        backend = "tensorrt" if engine is not None and tensorrt_missing() is None else "onnx"
+        backend = "onnx"
+        if engine is not None and tensorrt_missing() is None:
+            try:
+                return TensorRTEncoder(folder / engine["file"])
+            except ModelFileError as e:  # built for another GPU or TensorRT version
+                warnings.warn(f"encoder 'auto': {e}; using ONNX Runtime", stacklevel=2)
     if backend == "tensorrt":
         if engine is None:
             raise BackendUnavailableError(f"encoder 'tensorrt': {folder} has no TensorRT engine "

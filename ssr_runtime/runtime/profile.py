@@ -1,11 +1,11 @@
 """`ssr profile`: the runtime's per-stage latency for chosen backends, side by side in one run.
 
 Every language-model backend streams the same scene through a Session (encoder: the export's "auto"
-backend) and answers the same questions; every encoder backend encodes the same keyframe window.
-Torch rows (the reference) need the training extra and the model's checkpoint. An encoder backend this
-machine cannot run (no GPU, no TensorRT, no such ONNX Runtime provider, an export without an engine)
-gets a row that says "unavailable: <reason>" rather than none. Writes profile.json, profile.csv and
-profile.png to --out.
+backend, named in profile.json as "lm_encoder") and answers the same questions; every encoder backend
+encodes the same keyframe window. Torch rows (the reference) need the training extra and the model's
+checkpoint. A backend this machine or export cannot run (no GPU, no TensorRT, no such ONNX Runtime
+provider, an engine or lm.onnx the export lacks, an engine built for another GPU) gets a row that says
+"unavailable: <reason>" rather than none. Writes profile.json, profile.csv and profile.png to --out.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _profile(args: argparse.Namespace) -> int:
     folder = args.model or DEFAULT_MODEL
     checkpoint = args.checkpoint or (DEFAULT_MODEL.parent / "default-checkpoint" if args.model is None else None)
     frames = list(iter_scene_frames(args.scene or sample_scene_path(), with_instance=False))
-    bundle = load_bundle(folder, threads=args.threads)  # its encoder is the ONNX row and every LM row's
+    bundle = load_bundle(folder, threads=args.threads)  # its "auto" encoder serves every LM row
     torch_model = _torch_model(checkpoint, args.threads) if "torch" in args.encoder + args.lm else None
 
     rows = []
@@ -58,13 +58,14 @@ def _profile(args: argparse.Namespace) -> int:
         rows.append(_encoder_row(name, encoder, frames) if encoder is not None
                     else {"kind": "encoder", "backend": name, "unavailable": reason})
     for name in _names(args.lm):
-        lm = _lm(name, bundle, torch_model, args.threads)
-        if lm is not None:
-            rows.append(_session_row(name, folder, bundle.encoder, lm, frames))
+        lm, reason = _lm(name, bundle, torch_model, args.threads)
+        rows.append(_session_row(name, folder, bundle.encoder, lm, frames) if lm is not None
+                    else {"kind": "lm", "backend": name, "unavailable": reason})
     args.out.mkdir(parents=True, exist_ok=True)
-    _print_table(rows)
+    lm_encoder = describe_encoder(bundle.encoder)
+    _print_table(rows, lm_encoder)
     write_json_atomic(args.out / "profile.json", {"model": str(folder), "frames": len(frames), "threads": args.threads,
-                                                   "rows": rows})
+                                                   "lm_encoder": lm_encoder, "rows": rows})
     _write_csv(args.out / "profile.csv", rows)
     _plot(args.out / "profile.png", rows)
     print(f"wrote {args.out}/profile.json, profile.csv, profile.png")
@@ -93,7 +94,7 @@ def _torch_model(checkpoint: Path | None, threads: int):
 def _encoder(name: str, bundle, torch_model, threads: int):
     """(encoder, None), or (None, why this machine or export cannot run it)."""
     from ssr_runtime.runtime.bundle import ENCODER_BACKENDS, open_encoder
-    from ssr_runtime.runtime.errors import BackendUnavailableError
+    from ssr_runtime.runtime.errors import BackendUnavailableError, ModelFileError
 
     if name == "torch":
         if torch_model is None:
@@ -105,39 +106,52 @@ def _encoder(name: str, bundle, torch_model, threads: int):
         raise ValueError(f"--encoder: unknown backend {name!r} (torch, {', '.join(ENCODER_BACKENDS[1:])})")
     try:
         return open_encoder(bundle.folder, bundle.manifest, name, threads), None
-    except BackendUnavailableError as e:
+    except (BackendUnavailableError, ModelFileError) as e:  # ModelFileError: an engine for another GPU
         return None, str(e)
 
 
+def describe_encoder(encoder) -> str:
+    """The encoder's class, with its ONNX Runtime providers where it has them."""
+    providers = getattr(encoder, "providers", None)
+    return type(encoder).__name__ + (f" ({', '.join(providers)})" if providers else "")
+
+
 def _lm(name: str, bundle, torch_model, threads: int):
-    from ssr_runtime.runtime.bundle import ONNX_LM_FILE, lm_files, open_lm
+    """(language model, None), or (None, why this machine or export cannot run it)."""
+    from ssr_runtime.runtime.bundle import ONNX_LM_FILE, lm_files, onnx_lm_file, open_lm
 
     files = lm_files(bundle.manifest)
     if name == "torch":
         if torch_model is None:
-            return None
+            return None, "no torch model (the train extra and --checkpoint)"
         from ssr_runtime.runtime.torch_backends import TorchLM
 
-        return TorchLM(torch_model, grammar_vocab=bundle.folder / next(iter(files.values())))
+        return TorchLM(torch_model, grammar_vocab=bundle.folder / next(iter(files.values()))), None
     if name == "onnx":
-        return open_lm(bundle.folder, bundle.manifest, bundle.config, ONNX_LM_FILE, threads)
+        if onnx_lm_file(bundle.manifest) is None:
+            return None, f"{bundle.folder} has no {ONNX_LM_FILE} (export it with `ssr export --onnx-lm`)"
+        return open_lm(bundle.folder, bundle.manifest, bundle.config, ONNX_LM_FILE, threads), None
     if name not in files:
         raise ValueError(f"--lm: {name!r} is neither torch, onnx nor a GGUF type of {bundle.folder} "
                          f"({', '.join(files)})")
-    return open_lm(bundle.folder, bundle.manifest, bundle.config, files[name], threads)
+    return open_lm(bundle.folder, bundle.manifest, bundle.config, files[name], threads), None
 
 
 def _encoder_row(name: str, encoder, frames) -> dict:
-    """ms per 4-frame window of the scene's first frames, after one warm-up."""
+    """ms per 4-frame window of the scene's first frames, after one warm-up; the encoder is closed after."""
     from ssr_runtime.preprocess import FrameBatch, frame_inputs
 
     batch = FrameBatch.stack([frame_inputs(f.rgb, f.depth, f.K, f.T_wc) for f in frames[:4]])
-    encoder.encode(batch.pixels, batch.geometry, batch.pose)
     times = []
-    for _ in range(ENCODER_REPEATS):
-        start = time.perf_counter()
+    try:
         encoder.encode(batch.pixels, batch.geometry, batch.pose)
-        times.append((time.perf_counter() - start) * 1e3)
+        for _ in range(ENCODER_REPEATS):
+            start = time.perf_counter()
+            encoder.encode(batch.pixels, batch.geometry, batch.pose)
+            times.append((time.perf_counter() - start) * 1e3)
+    finally:
+        if hasattr(encoder, "close"):
+            encoder.close()
     return {"kind": "encoder", "backend": name, "encoder_p50_ms": float(np.median(times)),
             "encoder_p95_ms": float(np.percentile(times, 95))}
 
@@ -159,7 +173,7 @@ def _session_row(name: str, folder: Path, encoder, lm, frames) -> dict:
     return row
 
 
-def _print_table(rows: list[dict]) -> None:
+def _print_table(rows: list[dict], lm_encoder: str) -> None:
     from ssr_runtime.runtime.demo import markdown_table
 
     encoders = [r for r in rows if r["kind"] == "encoder"]
@@ -177,14 +191,18 @@ def _print_table(rows: list[dict]) -> None:
         base = next((r.get("decode_tokens_per_s") for r in lms if r["backend"] == "torch"), None)
         columns = ["backend", "preprocess p50", "encoder p50", "prefill p50/p95 ms", "decode tok/s", "vs torch",
                    "parse+merge p50", "query p50", "total s"]
-        print(markdown_table(columns, [{
-            "backend": r["backend"], "preprocess p50": f"{r.get('preprocess_p50_ms', 0):.2f}",
-            "encoder p50": f"{r.get('encoder_p50_ms', 0):.2f}",
-            "prefill p50/p95 ms": f"{r.get('prefill_p50_ms', 0):.1f}/{r.get('prefill_p95_ms', 0):.1f}",
-            "decode tok/s": f"{r.get('decode_tokens_per_s', 0):.0f}",
-            "vs torch": f"{r.get('decode_tokens_per_s', 0) / base:.2f}×" if base else "",
-            "parse+merge p50": f"{r.get('parse_merge_p50_ms', 0):.2f}", "query p50": f"{r.get('query_p50_ms', 0):.2f}",
-            "total s": f"{r['seconds']:.1f}"} for r in lms]))
+        print(f"language models (encoder: {lm_encoder})")
+        print(markdown_table(columns, [
+            dict.fromkeys(columns, "") | {"backend": r["backend"],
+                                          "preprocess p50": f"unavailable: {r['unavailable']}"}
+            if "unavailable" in r else {
+                "backend": r["backend"], "preprocess p50": f"{r.get('preprocess_p50_ms', 0):.2f}",
+                "encoder p50": f"{r.get('encoder_p50_ms', 0):.2f}",
+                "prefill p50/p95 ms": f"{r.get('prefill_p50_ms', 0):.1f}/{r.get('prefill_p95_ms', 0):.1f}",
+                "decode tok/s": f"{r.get('decode_tokens_per_s', 0):.0f}",
+                "vs torch": f"{r.get('decode_tokens_per_s', 0) / base:.2f}×" if base else "",
+                "parse+merge p50": f"{r.get('parse_merge_p50_ms', 0):.2f}",
+                "query p50": f"{r.get('query_p50_ms', 0):.2f}", "total s": f"{r['seconds']:.1f}"} for r in lms]))
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
@@ -201,7 +219,7 @@ def _plot(path: Path, rows: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    lms = [r for r in rows if r["kind"] == "lm"]
+    lms = [r for r in rows if r["kind"] == "lm" and "unavailable" not in r]
     encoders = [r for r in rows if r["kind"] == "encoder" and "unavailable" not in r]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     axes[0].bar([r["backend"] for r in encoders], [r["encoder_p50_ms"] for r in encoders], color="tab:blue")
