@@ -121,6 +121,37 @@ def test_sessions_can_share_one_loaded_bundle(frames):
     assert second.ask("How many chair(s) are in this room?").source in ("engine", "model", "none")
 
 
+def test_a_loaded_bundle_refuses_backend_choices_it_would_ignore():
+    from ssr_runtime.runtime.bundle import load_bundle
+
+    bundle = load_bundle(DEFAULT_MODEL)
+    for choice in ({"encoder": "onnx-cpu"}, {"lm_file": "lm-f16.gguf"}, {"lm": bundle.lm}):
+        with pytest.raises(ValueError, match="Session\\(bundle\\): encoder, lm and lm_file choose the backends"):
+            Session(bundle, **choice)
+
+
+def test_an_export_without_a_gguf_is_refused_by_name():
+    from ssr_runtime.export.manifest import read_manifest
+    from ssr_runtime.runtime.bundle import ModelInfo, open_lm
+
+    manifest = read_manifest(DEFAULT_MODEL)
+    manifest["language_model"]["quantizations"] = []
+    with pytest.raises(ValueError, match=f"{DEFAULT_MODEL}: no GGUF language model in this export; one is needed"):
+        open_lm(DEFAULT_MODEL, manifest, ModelInfo.from_manifest(manifest), "lm.onnx")
+
+
+def test_close_frees_the_encoder_too():
+    class ClosableEncoder:
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    encoder = ClosableEncoder()
+    Session(encoder=encoder).close()
+    assert encoder.closed
+
+
 def test_a_closed_session_refuses_work(frames):
     with Session() as session:
         session.push_frames(frames[:4])

@@ -63,9 +63,13 @@ def onnx_lm_file(manifest: dict) -> str | None:
 def open_lm(folder: Path, manifest: dict, config: ModelInfo, lm_file: str | None = None, threads: int = 1):
     """The language-model backend on `lm_file` of the export in `folder` (manifest already verified):
     LlamaCppLM for a GGUF (default: the first of PREFERRED_LM_TYPES the folder has), OnnxLM for the
-    ONNX file (`lm.onnx`; its grammars use the preferred GGUF's vocabulary)."""
+    ONNX file (`lm.onnx`; its grammars use the preferred GGUF's vocabulary, so a GGUF is needed either way)."""
     files = lm_files(manifest)
-    preferred = next(files[t] for t in PREFERRED_LM_TYPES if t in files)
+    ggufs = [files[t] for t in PREFERRED_LM_TYPES if t in files] + sorted(files.values())
+    if not ggufs:
+        raise ValueError(f"{folder}: no GGUF language model in this export; one is needed even for "
+                         f"{ONNX_LM_FILE} (its grammars use the GGUF's vocabulary)")
+    preferred = ggufs[0]
     onnx_file = onnx_lm_file(manifest)
     lm_file = lm_file or preferred
     choices = sorted(files.values()) + ([onnx_file] if onnx_file else [])

@@ -118,7 +118,8 @@ class _Timer:
 
 class Session:
     """One scene's streaming inference (module docstring). `model`: an exported folder (`ssr export`),
-    a loaded `Bundle` (its backends are shared, not reopened), or None = the shipped default.
+    a loaded `Bundle` (its backends are shared, not reopened; then encoder, lm and lm_file must be
+    left out: a ValueError otherwise), or None = the shipped default.
     `encoder`: a backend name ("auto", the default: the export's TensorRT engine where it can run, else
     ONNX Runtime; "tensorrt", "onnx", "onnx-cpu", "onnx-cuda", "onnx-tensorrt"; see
     `bundle.open_encoder`) or an encoder object; `lm`: a language-model object to use instead of the
@@ -131,6 +132,9 @@ class Session:
     def __init__(self, model: str | Path | Bundle | None = None, *, encoder=None, lm=None, lm_file: str | None = None,
                  threads: int = 1, merge: _core.MergeParams | None = None):
         if isinstance(model, Bundle):  # already loaded and checked (one per evaluation run, say)
+            if encoder is not None or lm is not None or lm_file is not None:
+                raise ValueError("Session(bundle): encoder, lm and lm_file choose the backends of a folder; a "
+                                 "loaded Bundle has its own (pass them to load_bundle, or give the folder)")
             bundle = model
         else:
             bundle = load_bundle(Path(model) if model is not None else DEFAULT_MODEL, lm_file=lm_file,
@@ -350,10 +354,11 @@ class Session:
         return session
 
     def close(self) -> None:
-        """Free the backends' native resources (llama.cpp's context); the session is unusable after."""
-        close = getattr(self.lm, "close", None)
-        if close is not None:
-            close()
+        """Free the backends' native resources (llama.cpp's context, a TensorRT engine's device memory);
+        the session is unusable after."""
+        for backend in (self.lm, self.encoder):
+            if hasattr(backend, "close"):
+                backend.close()
 
     def __enter__(self) -> Session:
         return self
