@@ -7,7 +7,7 @@ embeddings), text — it measures:
 - prefill tokens/s: the whole prompt fed from an empty cache;
 - decode tokens/s: greedy generation of --new-tokens tokens (no stop token, so every run is as long);
 each the best of --reps runs, for TorchLM (fp32 eager), LlamaCppLM per GGUF type and OnnxLM (fp32,
-ONNX Runtime), all on --threads threads (best-of: on a shared machine the other load only ever slows
+ONNX Runtime CPU), all on --threads threads (best-of: on a shared machine the other load only ever slows
 a run), beside each file's size and the lm.onnx export's seconds. Encoder: torch
 vs ONNX Runtime (CPU) on the same random frames, one frame and one runtime window (4 frames) per
 call, each the median of --encoder-reps calls after warm-up, the two backends' calls alternating so
@@ -117,7 +117,7 @@ def main() -> None:
         model, result, segments = build(Path(tmp), args.threads)
         out, c = result.folder, model.config
         frames = example_frames(c, WINDOW, seed=0)
-        onnx_encoder = OnnxEncoder(out / "encoder.onnx", threads=args.threads)
+        onnx_encoder = OnnxEncoder(out / "encoder.onnx", providers=["CPUExecutionProvider"], threads=args.threads)
         visual = onnx_encoder.encode(*frames)
         segments[1] = visual.reshape(-1, c.hidden_size)
         prompt = sum(len(s) for s in segments)
@@ -133,7 +133,7 @@ def main() -> None:
                 rows.append((f"llama.cpp {gguf_type}", mib(result, name),
                              *best_rates(lm, segments, args.new_tokens, args.reps)))
         onnx_lm = OnnxLM(out / "lm.onnx", out / "lm-embeddings.npy", c.eos_token_id, capacity=1024,
-                         threads=args.threads)
+                         threads=args.threads, providers=["CPUExecutionProvider"])
         rows.append(("onnxruntime fp32", mib(result, "lm.onnx", "lm-embeddings.npy"),
                      *best_rates(onnx_lm, segments, args.new_tokens, args.reps)))
         torch_prefill, torch_decode = rows[0][2:]
@@ -145,8 +145,7 @@ def main() -> None:
             print(f"{name:<18} {size:>5} {prefill:>13.0f} {prefill / torch_prefill:>7.2f} {decode:>13.1f} "
                   f"{decode / torch_decode:>7.2f}")
 
-        onnx_name = "ONNX Runtime " + onnx_encoder.providers[0].replace("ExecutionProvider", "")
-        encoders = {"torch fp32 eager": TorchEncoder(model), onnx_name: onnx_encoder}
+        encoders = {"torch fp32 eager": TorchEncoder(model), "ONNX Runtime CPU": onnx_encoder}
         clock = time.perf_counter if args.clock == "wall" else time.process_time
         print(f"\n{'encoder (' + args.clock + ' time)':<20} {'frames/call':>11} {'ms/call':>8} {'ms/frame':>9} "
               f"{'×torch':>7}")

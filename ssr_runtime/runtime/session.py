@@ -10,9 +10,10 @@ keyframes of one window and a bounded latency log.
 Questions (`ask`) go to the model over the objects they name; its scaffold's `<q>` program runs on the
 C++ query engine over the session graph (the model's own `<ans>` when the program cannot run).
 
-Backends: the encoder on ONNX Runtime and the language model on llama.cpp (or, exported with
-`--onnx-lm`, on ONNX Runtime too), all from an exported folder (`ssr export`); one lock serialises
-the model and the graph, so `ask` from another thread while frames stream in is safe.
+Backends: the encoder as the export's TensorRT engine or on ONNX Runtime (`encoder="auto"`: the
+engine where it loads here, else ONNX Runtime), the language model on llama.cpp (or, exported with
+`--onnx-lm`, on ONNX Runtime), all from an exported folder (`ssr export`); one lock serialises the
+model and the graph, so `ask` from another thread while frames stream in is safe.
 """
 
 from __future__ import annotations

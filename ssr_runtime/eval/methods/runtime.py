@@ -1,7 +1,8 @@
-"""`runtime`: the exported model through the streaming runtime (`ssr_runtime.Session`): ONNX Runtime
-encoder, llama.cpp language model. `--checkpoint` names an export folder (`ssr export`; default: the
-shipped model); `--variant` a language-model file of it (default: the Q8_0 GGUF; `lm.onnx` runs the
-language model on ONNX Runtime too). Each scene gets a fresh session that
+"""`runtime`: the exported model through the streaming runtime (`ssr_runtime.Session`): the encoder
+"auto" (the export's TensorRT engine where it loads here, else ONNX Runtime), the language model on
+llama.cpp. `--checkpoint` names an export folder (`ssr export`; default: the shipped model);
+`--variant` a language-model file of it (default: the Q8_0 GGUF; `lm.onnx` runs the language model on
+ONNX Runtime). Each scene gets a fresh session that
 streams every frame, then answers the scene's questions."""
 
 from __future__ import annotations
