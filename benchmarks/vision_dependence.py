@@ -3,12 +3,16 @@ frames vs the frames of another window (same frame count, another scene), side b
 
 A model that ignores its visual tokens scores the same on both; the gap is what vision buys. Also
 reported: the accuracy of the first token of each box line's label (`<box> chair#1 ...` → " chair"),
-the part of the target only the frames can tell.
+the part of the target only the frames can tell ("n/a" where the tokenizer has no single `<box` and
+`>` tokens to find labels by), and how many windows had no other-scene window of their frame count to
+take frames from (these are scored with their own frames in both columns).
 
-    python benchmarks/vision_dependence.py --data DATA --scenes 250: CHECKPOINT [CHECKPOINT ...]
+    python benchmarks/vision_dependence.py --data DATA --scenes=-50: CHECKPOINT [CHECKPOINT ...]
 
 DATA is a folder of scans with a prepared training set (`ssr train` made it); --scenes selects scenes by
-their position in the prepared list (python slice syntax), so held-out scenes can be named.
+their position in the prepared list (python slice syntax, with a colon: 250:, -50:, 200:250), so
+held-out scenes can be named. Write a negative start with "=" (--scenes=-50:): argparse takes a separate
+"-50:" for an option.
 """
 
 from __future__ import annotations
@@ -41,8 +45,27 @@ def window_examples(tokenizer, cache: Path, scene_slice: slice) -> list[Example]
     return examples
 
 
+def scene_slice(text: str) -> slice:
+    """'start:stop[:step]' (python slice syntax) → slice; ValueError without a colon or with a non-integer."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise ValueError(f"expected a python slice with a colon (250:, -50:, 200:250), got {text!r}")
+    try:
+        return slice(*(int(x) if x else None for x in parts))
+    except ValueError:
+        raise ValueError(f"expected integers around the colon (250:, -50:, 200:250), got {text!r}") from None
+
+
+def label_marks(tokenizer) -> tuple[int, int] | None:
+    """The ids of "<box" and ">" (a box line's label follows them) when each is one token, else None."""
+    vocab = tokenizer.get_vocab()
+    marks = vocab.get("<box"), vocab.get(">")
+    return None if None in marks else marks
+
+
 def donors(examples: list[Example]) -> list[Example]:
-    """For each example, the next one (cyclically) from another scene with the same frame count."""
+    """For each example, the next one (cyclically) from another scene with the same frame count; the
+    example itself where there is none."""
     out = []
     for i, e in enumerate(examples):
         others = (examples[(i + k) % len(examples)] for k in range(1, len(examples)))
@@ -52,8 +75,8 @@ def donors(examples: list[Example]) -> list[Example]:
 
 @torch.no_grad()
 def score(model, store: FrameStore, examples: list[Example], frame_sources: list[Example],
-          box_token: int) -> tuple[float, float]:
-    """(mean target-token loss, label accuracy after each `<box` `>` pair)."""
+          marks: tuple[int, int] | None) -> tuple[float, float | None]:
+    """(mean target-token loss, label accuracy after each `<box` `>` pair; None without marks or labels)."""
     loss_sum = tokens = hits = labels_seen = 0
     for k in range(0, len(examples), BATCH):
         batch = examples[k:k + BATCH]
@@ -66,39 +89,52 @@ def score(model, store: FrameStore, examples: list[Example], frame_sources: list
         picked = logp.gather(-1, target.clamp(min=0).unsqueeze(-1)).squeeze(-1)
         loss_sum -= float(picked[trained].sum())
         tokens += int(trained.sum())
-        # position j predicts ids[j + 1]; a label follows "<box" ">", so ids[j - 1] is "<box"
-        is_label = torch.zeros_like(trained)
-        is_label[:, 1:] = (ids[:, :-2] == box_token) & trained[:, 1:]
-        hits += int((logp.argmax(-1)[is_label] == target[is_label]).sum())
-        labels_seen += int(is_label.sum())
-    return loss_sum / max(1, tokens), hits / max(1, labels_seen)
+        if marks is not None:
+            # position j predicts ids[j + 1]; a label follows "<box" ">", so ids[j - 1] is "<box", ids[j] ">"
+            is_label = torch.zeros_like(trained)
+            is_label[:, 1:] = (ids[:, :-2] == marks[0]) & (ids[:, 1:-1] == marks[1]) & trained[:, 1:]
+            hits += int((logp.argmax(-1)[is_label] == target[is_label]).sum())
+            labels_seen += int(is_label.sum())
+    return loss_sum / max(1, tokens), hits / labels_seen if labels_seen else None
+
+
+def accuracy(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoints", nargs="+", type=Path)
     p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--scenes", default="-50:", help="python slice over the prepared scenes (default: last 50)")
+    p.add_argument("--scenes", default="-50:",
+                   help="python slice over the prepared scenes, with a colon (default: the last 50; write a "
+                        "negative start as --scenes=-50:)")
     p.add_argument("--limit", type=int, default=200, help="windows scored per checkpoint")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
+    try:
+        scenes = scene_slice(args.scenes)
+    except ValueError as e:
+        p.error(f"--scenes: {e}")
     torch.set_num_threads(args.threads)
-    scene_slice = slice(*(int(x) if x else None for x in args.scenes.split(":")))
-    print("| checkpoint | windows | loss own frames | loss other frames | gap | label acc own | label acc other |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| checkpoint | windows | without donor | loss own frames | loss other frames | gap | label acc own "
+          "| label acc other |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for checkpoint in tqdm(args.checkpoints, desc="checkpoints", leave=False):
         model, tokenizer = load_checkpoint(checkpoint)
         cache = prepared(args.data, model.config.tokens_per_frame, seed=0, progress=True)
-        examples = window_examples(tokenizer, cache, scene_slice)[: args.limit]
+        examples = window_examples(tokenizer, cache, scenes)[: args.limit]
         if not examples:
             print(f"{checkpoint}: no stage-1 windows with targets in scenes {args.scenes}", file=sys.stderr)
             return 1
         store = FrameStore(cache, {e.scene_id for e in examples})
-        box = tokenizer.convert_tokens_to_ids("<box")
-        own = score(model, store, examples, examples, box)
-        other = score(model, store, examples, donors(examples), box)
-        print(f"| {checkpoint} | {len(examples)} | {own[0]:.3f} | {other[0]:.3f} | {other[0] - own[0]:+.3f} "
-              f"| {own[1]:.2f} | {other[1]:.2f} |", flush=True)
+        marks = label_marks(tokenizer)
+        sources = donors(examples)
+        own = score(model, store, examples, examples, marks)
+        other = score(model, store, examples, sources, marks)
+        alone = sum(d is e for d, e in zip(sources, examples))
+        print(f"| {checkpoint} | {len(examples)} | {alone} | {own[0]:.3f} | {other[0]:.3f} | {other[0] - own[0]:+.3f} "
+              f"| {accuracy(own[1])} | {accuracy(other[1])} |", flush=True)
     return 0
 
 
