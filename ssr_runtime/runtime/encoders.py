@@ -127,7 +127,7 @@ def open_session(path: Path, providers: list[str] | None, threads: int,
         raise ModelFileError(f"{path}: ONNX Runtime cannot load this file ({type(e).__name__}: {e})") from None
     if providers is not None and session.get_providers()[0] != chosen[0]:
         raise BackendUnavailableError(f"{path}: ONNX Runtime could not start {chosen[0]} (it fell back to "
-                                      f"{', '.join(session.get_providers())}; see its warnings for why)")
+                                      f"{', '.join(session.get_providers())}; its log says why)")
     return session
 
 
