@@ -76,6 +76,19 @@ def test_batches_respect_the_token_budget():
     assert all(max(len(e.ids) for e in b) * len(b) <= 200 for b in batches)
 
 
+def test_batches_mix_lengths_in_a_seeded_order():
+    """Not bucketed by length: equal samples must not arrive as one burst (docs/MODEL.md, "Run 3")."""
+    import random
+
+    from ssr_runtime.model.train import Example
+
+    examples = [Example(list(range(n)), 1, f"s{i}", []) for i, n in enumerate([20] * 40 + [60] * 40)]
+    batches = make_batches(examples, 600, random.Random(0))
+    assert make_batches(examples, 600, random.Random(0)) == batches
+    mixed = [b for b in batches if len({len(e.ids) for e in b}) == 2]
+    assert len(mixed) >= len(batches) // 2
+
+
 def test_reader_builds_a_graph_from_a_scan(scans, tmp_path):
     train(settings(scans, tmp_path / "s1", steps=4), progress=False)
     model, tokenizer = load_checkpoint(tmp_path / "s1" / "checkpoint")

@@ -111,8 +111,14 @@ def tokenize(samples: list[Sample], tokenizer, max_len: int, progress: bool = Tr
 
 
 def make_batches(examples: list[Example], batch_tokens: int, rng: random.Random) -> list[list[Example]]:
-    """Length-bucketed batches under a padded-token budget, in a seeded random order."""
-    order = sorted(range(len(examples)), key=lambda i: (len(examples[i].ids), rng.random()))
+    """Batches under a padded-token budget (batch size × longest sample), filled in a seeded random order.
+
+    Not bucketed by length: bucketing put samples with the same prompt (every room-size question of
+    stage 2 is one text) into a few batches of ~40 that swung the model to and fro; the scaffold of
+    that question was never learned (docs/MODEL.md, "Run 3"). Mixed batches pad more, but each step
+    sees every kind of sample."""
+    order = list(range(len(examples)))
+    rng.shuffle(order)
     batches, current, longest = [], [], 0
     for i in order:
         n = len(examples[i].ids)
@@ -123,7 +129,6 @@ def make_batches(examples: list[Example], batch_tokens: int, rng: random.Random)
         longest = max(longest, n)
     if current:
         batches.append(current)
-    rng.shuffle(batches)
     return batches
 
 
