@@ -29,7 +29,7 @@ from ssr_runtime.export.bundle import ENCODER_FILE, ENCODER_FP16_FILE, ENGINE_FI
 from ssr_runtime.export.manifest import read_manifest
 from ssr_runtime.model import load_checkpoint
 from ssr_runtime.runtime.bundle import ONNX_PROVIDERS
-from ssr_runtime.runtime.encoders import OnnxEncoder
+from ssr_runtime.runtime.encoders import OnnxEncoder, with_cpu_fallback
 from ssr_runtime.runtime.errors import BackendUnavailableError
 from ssr_runtime.runtime.session import DEFAULT_MODEL
 from ssr_runtime.runtime.tensorrt_encoder import TensorRTEncoder, tensorrt_missing
@@ -74,8 +74,7 @@ def backends(model, onnx_path: Path, engine: Path | None, no_engine: str | None,
     for name in ONNX_PROVIDERS:
         provider = ONNX_PROVIDERS[name]
         try:
-            yield name, OnnxEncoder(onnx_path, providers=list(dict.fromkeys([provider, "CPUExecutionProvider"])),
-                                    threads=threads), None
+            yield name, OnnxEncoder(onnx_path, providers=with_cpu_fallback(provider), threads=threads), None
         except BackendUnavailableError as e:
             yield name, None, str(e)
     if engine is None:

@@ -60,16 +60,23 @@ def onnx_lm_file(manifest: dict) -> str | None:
     return onnx["file"] if onnx else None
 
 
-def open_lm(folder: Path, manifest: dict, config: ModelInfo, lm_file: str | None = None, threads: int = 1):
-    """The language-model backend on `lm_file` of the export in `folder` (manifest already verified):
-    LlamaCppLM for a GGUF (default: the first of PREFERRED_LM_TYPES the folder has), OnnxLM for the
-    ONNX file (`lm.onnx`; its grammars use the preferred GGUF's vocabulary, so a GGUF is needed either way)."""
+def grammar_gguf(folder: Path, manifest: dict) -> str:
+    """The export's preferred GGUF (first of PREFERRED_LM_TYPES): the default language model, and the
+    vocabulary of the grammars of backends that are not llama.cpp (ONNX, torch)."""
     files = lm_files(manifest)
     ggufs = [files[t] for t in PREFERRED_LM_TYPES if t in files] + sorted(files.values())
     if not ggufs:
         raise ValueError(f"{folder}: no GGUF language model in this export; one is needed even for "
                          f"{ONNX_LM_FILE} (its grammars use the GGUF's vocabulary)")
-    preferred = ggufs[0]
+    return ggufs[0]
+
+
+def open_lm(folder: Path, manifest: dict, config: ModelInfo, lm_file: str | None = None, threads: int = 1):
+    """The language-model backend on `lm_file` of the export in `folder` (manifest already verified):
+    LlamaCppLM for a GGUF (default: the first of PREFERRED_LM_TYPES the folder has), OnnxLM for the
+    ONNX file (`lm.onnx`; its grammars use the preferred GGUF's vocabulary, so a GGUF is needed either way)."""
+    files = lm_files(manifest)
+    preferred = grammar_gguf(folder, manifest)
     onnx_file = onnx_lm_file(manifest)
     lm_file = lm_file or preferred
     choices = sorted(files.values()) + ([onnx_file] if onnx_file else [])
@@ -96,7 +103,7 @@ def open_encoder(folder: Path, manifest: dict, backend: str = "auto", threads: i
     engine); "auto" never does for the engine: where the engine cannot run (TensorRT or a GPU missing, or
     an engine this GPU or TensorRT version cannot load: a warning) it falls back to "onnx".
     """
-    from ssr_runtime.runtime.encoders import OnnxEncoder
+    from ssr_runtime.runtime.encoders import OnnxEncoder, with_cpu_fallback
     from ssr_runtime.runtime.errors import BackendUnavailableError, ModelFileError
     from ssr_runtime.runtime.tensorrt_encoder import TensorRTEncoder, tensorrt_missing
 
@@ -115,7 +122,7 @@ def open_encoder(folder: Path, manifest: dict, backend: str = "auto", threads: i
             raise BackendUnavailableError(f"encoder 'tensorrt': {folder} has no TensorRT engine "
                                           f"(export it with `ssr export --tensorrt` on a machine with a GPU)")
         return TensorRTEncoder(folder / engine["file"])
-    providers = list(dict.fromkeys([ONNX_PROVIDERS[backend], "CPUExecutionProvider"])) if backend != "onnx" else None
+    providers = with_cpu_fallback(ONNX_PROVIDERS[backend]) if backend != "onnx" else None
     return OnnxEncoder(folder / manifest["encoder"]["files"]["fp32"], providers=providers, threads=threads)
 
 

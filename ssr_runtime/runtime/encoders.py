@@ -98,8 +98,12 @@ def choose_providers(available: list[str], requested: list[str] | None = None) -
             raise BackendUnavailableError(f"providers: {missing} not available in this onnxruntime "
                                           f"(available: {', '.join(available)})")
         return list(requested)
-    best = next(p for p in PREFERRED_PROVIDERS if p in available)
-    return list(dict.fromkeys([best, "CPUExecutionProvider"]))
+    return with_cpu_fallback(next(p for p in PREFERRED_PROVIDERS if p in available))
+
+
+def with_cpu_fallback(provider: str) -> list[str]:
+    """`provider`, then the CPU for the operators it lacks."""
+    return list(dict.fromkeys([provider, "CPUExecutionProvider"]))
 
 
 def open_session(path: Path, providers: list[str] | None, threads: int,

@@ -118,7 +118,13 @@ def describe_encoder(encoder) -> str:
 
 def _lm(name: str, bundle, torch_model, threads: int):
     """(language model, None), or (None, why this machine or export cannot run it)."""
-    from ssr_runtime.runtime.bundle import ONNX_LM_FILE, lm_files, onnx_lm_file, open_lm
+    from ssr_runtime.runtime.bundle import (
+        ONNX_LM_FILE,
+        grammar_gguf,
+        lm_files,
+        onnx_lm_file,
+        open_lm,
+    )
 
     files = lm_files(bundle.manifest)
     if name == "torch":
@@ -126,7 +132,7 @@ def _lm(name: str, bundle, torch_model, threads: int):
             return None, "no torch model (the train extra and --checkpoint)"
         from ssr_runtime.runtime.torch_backends import TorchLM
 
-        return TorchLM(torch_model, grammar_vocab=bundle.folder / next(iter(files.values()))), None
+        return TorchLM(torch_model, grammar_vocab=bundle.folder / grammar_gguf(bundle.folder, bundle.manifest)), None
     if name == "onnx":
         if onnx_lm_file(bundle.manifest) is None:
             return None, f"{bundle.folder} has no {ONNX_LM_FILE} (export it with `ssr export --onnx-lm`)"
