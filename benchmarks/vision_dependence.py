@@ -5,7 +5,9 @@ A model that ignores its visual tokens scores the same on both; the gap is what 
 reported: the accuracy of the first token of each box line's label (`<box> chair#1 ...` → " chair"),
 the part of the target only the frames can tell ("n/a" where the tokenizer has no single `<box` and
 `>` tokens to find labels by), and how many windows had no other-scene window of their frame count to
-take frames from (these are scored with their own frames in both columns).
+take frames from (these are scored with their own frames in both columns). The last column is the mean
+cosine similarity between the visual tokens of the scored windows (pose tokens left out): near 1 means
+the tokens have collapsed onto one shared vector and there is little left to read (docs/MODEL.md, run 4).
 
     python benchmarks/vision_dependence.py --data DATA --scenes=-50: CHECKPOINT [CHECKPOINT ...]
 
@@ -98,6 +100,16 @@ def score(model, store: FrameStore, examples: list[Example], frame_sources: list
     return loss_sum / max(1, tokens), hits / labels_seen if labels_seen else None
 
 
+@torch.no_grad()
+def token_similarity(model, store: FrameStore, examples: list[Example]) -> float:
+    """Mean pairwise cosine similarity of the visual tokens of the examples' frames (pose tokens left out)."""
+    pixels, geometry, pose, _ = store.batch(examples, "cpu")
+    tokens = model.encode_frames(pixels, geometry, pose)
+    visual = tokens[:, tokens.shape[1] - model.config.visual_tokens_per_frame:].reshape(-1, tokens.shape[-1])
+    unit = torch.nn.functional.normalize(visual, dim=-1)
+    return float((unit @ unit.T).mean())
+
+
 def accuracy(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
@@ -118,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--scenes: {e}")
     torch.set_num_threads(args.threads)
     print("| checkpoint | windows | without donor | loss own frames | loss other frames | gap | label acc own "
-          "| label acc other |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| label acc other | token cos |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for checkpoint in tqdm(args.checkpoints, desc="checkpoints", leave=False):
         model, tokenizer = load_checkpoint(checkpoint)
         cache = prepared(args.data, model.config.tokens_per_frame, seed=0, progress=True)
@@ -134,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         other = score(model, store, examples, sources, marks)
         alone = sum(d is e for d, e in zip(sources, examples))
         print(f"| {checkpoint} | {len(examples)} | {alone} | {own[0]:.3f} | {other[0]:.3f} | {other[0] - own[0]:+.3f} "
-              f"| {accuracy(own[1])} | {accuracy(other[1])} |", flush=True)
+              f"| {accuracy(own[1])} | {accuracy(other[1])} | {token_similarity(model, store, examples):.3f} |",
+              flush=True)
     return 0
 
 

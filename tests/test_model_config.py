@@ -41,7 +41,7 @@ def test_qwen2_config_mirrors_the_fields():
 @pytest.mark.parametrize("field, value", [
     ("fusion", "3d"), ("vision_dim", 0), ("hidden_size", -4), ("image_size", 63), ("pool", 3),
     ("vision_heads", 5), ("num_key_value_heads", 3), ("vis_token_id", 5000), ("num_hidden_layers", True),
-    ("rope_theta", "big"), ("geometry_features", 6), ("pose_features", 16),
+    ("rope_theta", "big"), ("geometry_features", 6), ("pose_features", 16), ("token_norm", "layer"),
 ])
 def test_bad_field_is_named(field, value):
     with pytest.raises(ValueError, match=f"SSRConfig.{field}"):

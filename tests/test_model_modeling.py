@@ -52,8 +52,17 @@ def test_encoder_shapes(tokenizer, fusion):
     assert torch.isfinite(out).all()
 
 
+def with_running_statistics(encoder: FusionEncoder) -> FusionEncoder:
+    """The encoder after one training-mode pass, so its token BatchNorm holds non-trivial running
+    statistics (a fresh one is the identity at inference)."""
+    encoder.train()
+    encoder(*frames(8, seed=3))
+    assert float(encoder.token_norm.running_mean.abs().max()) > 0
+    return encoder.eval()
+
+
 def test_encoder_frames_are_independent(tokenizer):
-    encoder = FusionEncoder(tiny_config(tokenizer)).eval()
+    encoder = with_running_statistics(FusionEncoder(tiny_config(tokenizer)))
     pixels, geometry, pose = frames(3)
     together = encoder(pixels, geometry, pose)
     alone = encoder(pixels[1:2], geometry[1:2], pose[1:2])
@@ -189,6 +198,7 @@ def test_cached_greedy_matches_full_recompute(tokenizer):
 
 def test_save_load_round_trip(tokenizer, tmp_path):
     model = tiny_model(tokenizer, seed=5)
+    with_running_statistics(model.encoder)
     prompt, input_ids, _ = training_batch(tokenizer, model)
     window = frames(1)
     folder = tmp_path / "ckpt"
@@ -239,7 +249,7 @@ def test_import_without_torch_names_the_extra():
 def test_encoder_exports_with_a_dynamic_frame_count(tokenizer, fusion):
     from torch.export import Dim, export
 
-    encoder = FusionEncoder(tiny_config(tokenizer, fusion)).eval()
+    encoder = with_running_statistics(FusionEncoder(tiny_config(tokenizer, fusion)))
     count = Dim("frames", min=1, max=64)
     program = export(encoder, frames(2), dynamic_shapes=({0: count}, {0: count}, {0: count}))
     five = frames(5, seed=7)

@@ -51,7 +51,7 @@ def test_vocab_size_is_respected_and_learns_merges(tokenizer):
 
 
 def test_too_small_vocab_is_refused():
-    with pytest.raises(ValueError, match="vocab_size: must be >= 265"):
+    with pytest.raises(ValueError, match="vocab_size: must be >= 266"):
         train_tokenizer(TEXTS, vocab_size=100)
 
 

@@ -202,9 +202,21 @@ def test_prompts_hold_vis_slots_and_marks(built):
         for sample in stage1:
             assert sample.prompt.count(S.VIS) == TOKENS * len(sample.frames)
             assert sample.prompt.startswith(f"{S.GRAPH_MARK}\n")
-            mark = S.NEW_MARK if sample.kind == S.KIND_NEW else S.COGMAP_MARK
+            mark = {S.KIND_NEW: S.NEW_MARK, S.KIND_COGMAP: S.COGMAP_MARK, S.KIND_LABELS: S.LABELS_MARK}[sample.kind]
             assert sample.prompt.rsplit("\n", 2)[1].startswith(mark)
             assert 1 <= len(sample.frames) <= S.WINDOW
+
+
+def test_label_samples_list_what_the_window_shows_without_context(built):
+    for scan, _, stage1, _ in built:
+        labels = {o.instance_id: o.label for o in scan.scene.objects}
+        for sample in (s for s in stage1 if s.kind == S.KIND_LABELS):
+            assert sample.prompt.startswith(f"{S.GRAPH_MARK}\n\n{S.WINDOW_MARK}")  # no context: frames only
+            shown = {i for position in sample.frames for i in scan.views[position].visible}
+            assert sample.target_document.split() == sorted(labels[i] for i in shown)
+        windows_with_objects = {s.frames for s in stage1 if s.kind == S.KIND_LABELS}
+        assert windows_with_objects == {tuple(w) for w in S.windows(range(len(scan.views)))
+                                        if any(scan.views[p].visible for p in w)}
 
 
 def test_empty_windows_are_at_most_one_in_three(built):

@@ -35,8 +35,10 @@ def log(out):
 
 
 def test_stage1_loss_falls_and_stage2_continues(scans, tmp_path):
-    train(settings(scans, tmp_path / "s1"), progress=False)
-    losses = [r["loss"] for r in log(tmp_path / "s1")]
+    train(settings(scans, tmp_path / "s1", encoder_epochs=8), progress=False)
+    encoder_losses = [r["patch_loss"] for r in log(tmp_path / "s1") if "encoder_epoch" in r]
+    assert len(encoder_losses) == 8 and encoder_losses[-1] < 0.7 * encoder_losses[0]
+    losses = [r["loss"] for r in log(tmp_path / "s1") if "step" in r]
     assert losses[-1] < 0.8 * losses[0]
     assert (tmp_path / "s1" / "loss.png").stat().st_size > 0
     train(settings(scans, tmp_path / "s2", stage=2, init=tmp_path / "s1", steps=10), progress=False)
@@ -49,8 +51,9 @@ def test_resume_continues_from_the_saved_step(scans, tmp_path):
     out = tmp_path / "run"
     train(settings(scans, out, steps=10, save_every=5), progress=False)
     train(settings(scans, out, steps=20, save_every=5), progress=False)
-    steps = [r["step"] for r in log(out)]
+    steps = [r["step"] for r in log(out) if "step" in r]
     assert steps == [5, 10, 15, 20]
+    assert sum("encoder_epoch" in r for r in log(out)) == 12  # pre-trained once, not again on resume
 
 
 def test_stage2_needs_a_stage1_checkpoint(scans, tmp_path):
@@ -60,9 +63,9 @@ def test_stage2_needs_a_stage1_checkpoint(scans, tmp_path):
 
 def test_learning_rate_warms_up_then_decays():
     s = TrainSettings(stage=1, data=".", out=".", steps=100, lr=1.0, warmup_steps=10)
-    assert learning_rate(0, s) == pytest.approx(0.1)
-    assert learning_rate(9, s) == pytest.approx(1.0)
-    assert learning_rate(99, s) == pytest.approx(0.1, abs=0.01)
+    assert learning_rate(0, s.lr, s.steps, s.warmup_steps) == pytest.approx(0.1)
+    assert learning_rate(9, s.lr, s.steps, s.warmup_steps) == pytest.approx(1.0)
+    assert learning_rate(99, s.lr, s.steps, s.warmup_steps) == pytest.approx(0.1, abs=0.01)
 
 
 def test_batches_respect_the_token_budget():

@@ -16,6 +16,7 @@ from typing import Any
 from ssr_runtime.data.categories import LABELS
 
 FUSION_MODES = ("2d", "add", "add+interleave")
+TOKEN_NORMS = ("none", "batch")
 PATCH_CLASSES = len(LABELS) + 1  # class 0: no object
 CONFIG_FORMAT = "ssr-model-config"
 CONFIG_VERSION = 1
@@ -34,6 +35,10 @@ class SSRConfig:
     pose_features: int = 12
     pool: int = 2
     fusion: str = "add+interleave"
+    # "batch": the projected visual tokens pass a BatchNorm without affine (running statistics at
+    # inference, so it exports as a fixed affine map). Without it the projector learned one large
+    # shared vector (mean cosine 0.993 between tokens) that left the LM nothing to read (docs/MODEL.md).
+    token_norm: str = "none"
     # Training-only auxiliary head: each patch's label class (0 = none, i = LABELS[i-1]) from the
     # instance masks, a dense signal that teaches the encoder what it sees (docs/MODEL.md). 0 = no head.
     patch_classes: int = 0
@@ -140,8 +145,8 @@ class SSRConfig:
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "small": dict(patch_classes=PATCH_CLASSES),
-    "base": dict(patch_classes=PATCH_CLASSES, vision_dim=384, vision_layers=6, vision_heads=6, hidden_size=768, num_hidden_layers=12,
+    "small": dict(patch_classes=PATCH_CLASSES, token_norm="batch"),
+    "base": dict(patch_classes=PATCH_CLASSES, token_norm="batch", vision_dim=384, vision_layers=6, vision_heads=6, hidden_size=768, num_hidden_layers=12,
                  num_attention_heads=12, num_key_value_heads=4, intermediate_size=2048,
                  max_position_embeddings=4096),
 }
@@ -180,6 +185,8 @@ def _validate(c: SSRConfig) -> None:
         raise ValueError(f"SSRConfig.pose_features: the top three rows of T_wc have 12, got {c.pose_features}")
     if c.fusion not in FUSION_MODES:
         raise ValueError(f"SSRConfig.fusion: expected one of {FUSION_MODES}, got {c.fusion!r}")
+    if c.token_norm not in TOKEN_NORMS:
+        raise ValueError(f"SSRConfig.token_norm: expected one of {TOKEN_NORMS}, got {c.token_norm!r}")
     if c.image_size != c.grid * c.patch:
         raise ValueError(f"SSRConfig.image_size: must equal grid * patch = {c.grid * c.patch}, got {c.image_size}")
     if c.grid % c.pool:

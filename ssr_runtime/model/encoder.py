@@ -66,6 +66,8 @@ class FusionEncoder(nn.Module):
         self.norm = nn.LayerNorm(width)
         self.geometry_mlp = Mlp(config.geometry_features, width, width) if config.fusion != "2d" else None
         self.projector = Mlp(width, config.hidden_size, config.hidden_size)
+        self.token_norm = (nn.BatchNorm1d(config.hidden_size, affine=False)
+                           if config.token_norm == "batch" else None)
         self.pose_mlp = (Mlp(config.pose_features, config.hidden_size, config.hidden_size)
                          if config.fusion == "add+interleave" else None)
         self.patch_head = nn.Linear(width, config.patch_classes) if config.patch_classes else None
@@ -91,6 +93,8 @@ class FusionEncoder(nn.Module):
     def tokens(self, patches: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
         """Patch features → [N, tokens_per_frame, hidden_size]: pooled, projected, pose token first."""
         tokens = self.projector(self._pool(patches))
+        if self.token_norm is not None:
+            tokens = self.token_norm(tokens.reshape(-1, tokens.shape[-1])).reshape(tokens.shape)
         if self.pose_mlp is None:
             return tokens
         pose_token = self.pose_mlp(pose.to(tokens.dtype) * self.pose_scale).unsqueeze(1)

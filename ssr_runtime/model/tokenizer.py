@@ -3,7 +3,7 @@
 The pre-tokenizer is Qwen2's own (a regex Split, then ByteLevel without its regex), so llama.cpp's
 ``qwen2`` pre-tokenizer cuts text at the same places: digits stand alone, so a coordinate such as
 ``1.20`` is always the tokens ``1 . 2 0``. No normalizer: every string round-trips exactly.
-Special tokens take ids 0..8 in the order of SPECIAL_TOKENS (the BPE trainer places them first).
+Special tokens take ids 0..9 in the order of SPECIAL_TOKENS (the BPE trainer places them first).
 """
 
 from __future__ import annotations

@@ -15,6 +15,12 @@ def register(subparsers) -> None:
     p.add_argument("--config", default="small", help="model preset: small (CPU) or base (GPU)")
     p.add_argument("--fusion", default="add+interleave", choices=("2d", "add", "add+interleave"))
     p.add_argument("--pool", type=int, help="stage 1: patches pooled per side into one token (preset: 2)")
+    p.add_argument("--token-norm", choices=("none", "batch"),
+                   help="stage 1: normalisation of the visual tokens (preset: batch; docs/MODEL.md)")
+    p.add_argument("--encoder-epochs", type=int, default=12,
+                   help="stage 1: epochs of patch-label pre-training of the new encoder before the LM (0 = none)")
+    p.add_argument("--vision-lr-scale", type=float, default=0.1,
+                   help="learning-rate factor of the pre-trained vision parts (ViT, geometry MLP)")
     p.add_argument("--init", type=Path, help="stage 2: the stage-1 output folder")
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-tokens", type=int, default=4096)
@@ -31,7 +37,8 @@ def _train(args: argparse.Namespace) -> int:
     from ssr_runtime.model.train import TrainSettings, train
 
     settings = TrainSettings(stage=args.stage, data=args.data, out=args.out, config=args.config, fusion=args.fusion,
-                             pool=args.pool,
+                             pool=args.pool, token_norm=args.token_norm,
+                             encoder_epochs=args.encoder_epochs, vision_lr_scale=args.vision_lr_scale,
                              init=args.init, steps=args.steps, batch_tokens=args.batch_tokens, lr=args.lr,
                              seed=args.seed, threads=args.threads, device=args.device,
                              max_minutes=args.max_minutes)

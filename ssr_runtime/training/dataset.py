@@ -41,7 +41,8 @@ from ssr_runtime.training import samples as texts
 from ssr_runtime.training.samples import KeyframeView, Sample
 
 PREPARE_FORMAT = "ssr-training-set"
-PREPARE_VERSION = 3  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels
+PREPARE_VERSION = 4  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels;
+# 4: label-list samples (kind "labels")
 STAGE_FILES = {1: "stage1.jsonl", 2: "stage2.jsonl"}
 
 

@@ -38,10 +38,12 @@ COGMAP_MARK = "<|cogmap|>"
 QUESTION_MARK = "<|question|>"
 SCAFFOLD_MARK = "<|scaffold|>"
 DIRECT_MARK = "<|direct|>"
-SPECIAL_TOKENS = (END, VIS, GRAPH_MARK, WINDOW_MARK, NEW_MARK, COGMAP_MARK, QUESTION_MARK, SCAFFOLD_MARK, DIRECT_MARK)
+LABELS_MARK = "<|labels|>"
+SPECIAL_TOKENS = (END, VIS, GRAPH_MARK, WINDOW_MARK, NEW_MARK, COGMAP_MARK, QUESTION_MARK, SCAFFOLD_MARK, DIRECT_MARK,
+                  LABELS_MARK)
 
-KIND_NEW, KIND_COGMAP, KIND_SCAFFOLD, KIND_DIRECT = "new", "cogmap", "scaffold", "direct"
-STAGE1_KINDS = (KIND_NEW, KIND_COGMAP)
+KIND_NEW, KIND_COGMAP, KIND_LABELS, KIND_SCAFFOLD, KIND_DIRECT = "new", "cogmap", "labels", "scaffold", "direct"
+STAGE1_KINDS = (KIND_NEW, KIND_COGMAP, KIND_LABELS)
 STAGE2_KINDS = (KIND_SCAFFOLD, KIND_DIRECT)
 
 # The unit each numeric raw key answers in (docs/BENCHMARK.md).
@@ -316,6 +318,15 @@ def _cogmap_anchor(graph: _core.SceneGraph, rng: np.random.Generator) -> str:
     return objects[int(rng.integers(len(objects)))].id
 
 
+def labels_target(scene: Scene, views: Sequence[KeyframeView], window: Sequence[int]) -> str:
+    """The labels of every object a keyframe of the window shows, sorted, one per object ("chair chair
+    desk"). Its prompt has no context, so the frames are the only source: a training-only sample that
+    makes the LM read its visual tokens (docs/MODEL.md, run 4); the runtime never asks for it."""
+    by_instance = {o.instance_id: o.label for o in scene.objects}
+    shown = {instance for position in window for instance in views[position].visible if instance in by_instance}
+    return " ".join(sorted(by_instance[i] for i in shown)) + END
+
+
 def _drop_extra_empty(samples: list[Sample], rng: np.random.Generator) -> list[Sample]:
     """Keep a random subset of the empty-target window samples: at most 1 per 2 non-empty ones."""
     empty = [i for i, s in enumerate(samples) if s.kind == KIND_NEW and s.target == END]
@@ -329,8 +340,9 @@ def stage1_samples(scene: Scene, views: Sequence[KeyframeView], geometry: np.nda
                    tokens_per_frame: int, rng: np.random.Generator) -> Stage1:
     """Per window of WINDOW keyframes (`geometry` [N,G,G,7]: the keyframes' encoder inputs): a NEW
     sample (given the known objects the window looks at, the objects it shows first: box and
-    triplet lines) and, when the window has objects (context or new), a COGMAP sample: the local map,
-    around one of its objects, of the known objects it looks at and the new ones."""
+    triplet lines); when the window has objects (context or new), a COGMAP sample: the local map,
+    around one of its objects, of the known objects it looks at and the new ones; and when it shows
+    objects, a LABELS sample (`labels_target`), whose target only the frames can give."""
     if tokens_per_frame < 1:
         raise ValueError(f"tokens_per_frame: expected >= 1, got {tokens_per_frame}")
     if len(geometry) != len(views):
@@ -354,6 +366,10 @@ def stage1_samples(scene: Scene, views: Sequence[KeyframeView], geometry: np.nda
             prompt = stage1_prompt(context, len(window), tokens_per_frame, f"{COGMAP_MARK} {anchor}")
             samples.append(Sample(scene.scene_id, tuple(window), prompt, target_text([cogmap_line(view, anchor)]),
                                   KIND_COGMAP))
+        labels = labels_target(scene, views, window)
+        if labels != END:
+            samples.append(Sample(scene.scene_id, tuple(window), stage1_prompt("", len(window), tokens_per_frame,
+                                                                               LABELS_MARK), labels, KIND_LABELS))
     return Stage1(_drop_extra_empty(samples, rng), graph)
 
 
