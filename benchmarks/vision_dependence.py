@@ -9,7 +9,7 @@ take frames from (these are scored with their own frames in both columns). The l
 cosine similarity between the visual tokens of the scored windows (pose tokens left out): near 1 means
 the tokens have collapsed onto one shared vector and there is little left to read (docs/MODEL.md, run 4).
 
-    python benchmarks/vision_dependence.py --data DATA --scenes=-50: CHECKPOINT [CHECKPOINT ...]
+    python benchmarks/vision_dependence.py --data DATA --scenes=-50: [--kind new|labels] CHECKPOINT [CHECKPOINT ...]
 
 DATA is a folder of scans with a prepared training set (`ssr train` made it); --scenes selects scenes by
 their position in the prepared list (python slice syntax, with a colon: 250:, -50:, 200:250), so
@@ -29,13 +29,13 @@ from tqdm import tqdm
 from ssr_runtime.model import load_checkpoint
 from ssr_runtime.model.train import IGNORE, Example, FrameStore, collate, prepared
 from ssr_runtime.training import dataset
-from ssr_runtime.training.samples import KIND_NEW
+from ssr_runtime.training.samples import KIND_LABELS, KIND_NEW
 
 BATCH = 8
 
 
-def window_examples(tokenizer, cache: Path, scene_slice: slice) -> list[Example]:
-    samples = [s for s in dataset.load_samples(cache, stage=1) if s.kind == KIND_NEW and s.frames]
+def window_examples(tokenizer, cache: Path, scene_slice: slice, kind: str = KIND_NEW) -> list[Example]:
+    samples = [s for s in dataset.load_samples(cache, stage=1) if s.kind == kind and s.frames]
     scenes = sorted({s.scene_id for s in samples})[scene_slice]
     keep = set(scenes)
     examples = []
@@ -123,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
                         "negative start as --scenes=-50:)")
     p.add_argument("--limit", type=int, default=200, help="windows scored per checkpoint")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--kind", choices=(KIND_NEW, KIND_LABELS), default=KIND_NEW,
+                   help="which stage-1 windows: new objects' boxes (default) or the label lists only frames give")
     args = p.parse_args(argv)
     try:
         scenes = scene_slice(args.scenes)
@@ -135,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     for checkpoint in tqdm(args.checkpoints, desc="checkpoints", leave=False):
         model, tokenizer = load_checkpoint(checkpoint)
         cache = prepared(args.data, model.config.tokens_per_frame, seed=0, progress=True)
-        examples = window_examples(tokenizer, cache, scenes)[: args.limit]
+        examples = window_examples(tokenizer, cache, scenes, args.kind)[: args.limit]
         if not examples:
             print(f"{checkpoint}: no stage-1 windows with targets in scenes {args.scenes}", file=sys.stderr)
             return 1

@@ -165,7 +165,7 @@ class SSRModel(nn.Module):
         return {"encoder": encoder, "lm": lm, "total": encoder + lm}
 
     def save_pretrained(self, directory: str | os.PathLike) -> None:
-        _write_folder(directory, self._write_into)
+        write_folder(directory, self._write_into)
 
     def _write_into(self, folder: Path) -> None:
         self.lm.save_pretrained(folder, safe_serialization=True)
@@ -194,7 +194,7 @@ def save_checkpoint(directory: str | os.PathLike, model: SSRModel, tokenizer: Pr
         model._write_into(folder)
         tokenizer.save_pretrained(folder)
 
-    _write_folder(directory, write)
+    write_folder(directory, write)
 
 
 def load_checkpoint(directory: str | os.PathLike,
@@ -228,7 +228,7 @@ def _check_frames(config: SSRConfig, pixels: torch.Tensor, geometry: torch.Tenso
             raise ValueError(f"{name}: holds NaN or inf")
 
 
-def _write_folder(directory: str | os.PathLike, write: Callable[[Path], None]) -> None:
+def write_folder(directory: str | os.PathLike, write: Callable[[Path], None]) -> None:
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))

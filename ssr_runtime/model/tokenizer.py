@@ -47,7 +47,7 @@ def _empty_tokenizer() -> Tokenizer:
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024) -> PreTrainedTokenizerFast:
     """Train the byte-level BPE on ``texts``; the same texts in the same order give the same tokenizer.
 
-    vocab_size counts everything (the 9 special tokens, the 256 bytes, the merges); it must leave room
+    vocab_size counts everything (the 10 special tokens, the 256 bytes, the merges); it must leave room
     for the bytes. Fewer merges result when the texts hold fewer distinct pairs.
     """
     minimum = len(SPECIAL_TOKENS) + 256
@@ -62,8 +62,12 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024) -> PreTrainedT
 
 
 def wrap_tokenizer(tokenizer: Tokenizer) -> PreTrainedTokenizerFast:
-    """The transformers view of a trained ``tokenizers.Tokenizer``, with eos = pad = <|endoftext|>."""
-    for token_id, token in enumerate(SPECIAL_TOKENS):
+    """The transformers view of a trained ``tokenizers.Tokenizer``, with eos = pad = <|endoftext|>.
+
+    The last special token, <|labels|> (training-only, since prepared data v4), may be absent: older
+    tokenizers, and the checkpoints and exports made with them, still load."""
+    special = SPECIAL_TOKENS if tokenizer.token_to_id(SPECIAL_TOKENS[-1]) is not None else SPECIAL_TOKENS[:-1]
+    for token_id, token in enumerate(special):
         if tokenizer.token_to_id(token) != token_id:
             raise ValueError(f"tokenizer: special token {token} must have id {token_id}, "
                              f"has {tokenizer.token_to_id(token)}")
@@ -71,7 +75,7 @@ def wrap_tokenizer(tokenizer: Tokenizer) -> PreTrainedTokenizerFast:
         tokenizer_object=tokenizer,
         eos_token=EOS_TOKEN,
         pad_token=EOS_TOKEN,
-        additional_special_tokens=list(SPECIAL_TOKENS[1:]),
+        additional_special_tokens=list(special[1:]),
         # The default clean-up would turn " ." into "." and break the round trip.
         clean_up_tokenization_spaces=False,
         model_max_length=1 << 30,
