@@ -33,8 +33,6 @@ def rounded_copy(checkpoint: Path, target: Path) -> None:
                 save_file(tensors, folder / item.name, metadata={"format": "pt"})
             elif item.is_file():
                 shutil.copy2(item, folder / item.name)
-        for item in folder.iterdir():
-            item.chmod(0o644)
 
     write_folder(target, write)
 

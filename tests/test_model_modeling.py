@@ -212,6 +212,7 @@ def test_save_load_round_trip(tokenizer, tmp_path):
     assert (loaded.generate_text(loaded_tokenizer, prompt, *window, max_new_tokens=20)
             == model.generate_text(tokenizer, prompt, *window, max_new_tokens=20))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"], "no staging folders left behind"
+    assert all(f.stat().st_mode & 0o777 == 0o644 for f in folder.iterdir()), "readable like any file"
 
 
 def test_checkpoint_lm_loads_as_plain_qwen2(tokenizer, tmp_path):

@@ -229,12 +229,16 @@ def _check_frames(config: SSRConfig, pixels: torch.Tensor, geometry: torch.Tenso
 
 
 def write_folder(directory: str | os.PathLike, write: Callable[[Path], None]) -> None:
+    """`write` fills a staging folder beside `directory`, which then replaces `directory` whole."""
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
     staging.chmod(0o755)  # mkdtemp makes it private; the checkpoint is an ordinary folder
     try:
         write(staging)
+        for item in staging.iterdir():  # safetensors writes its files owner-only (0600)
+            if item.is_file():
+                item.chmod(0o644)
         if target.exists():
             retired = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
             os.replace(target, retired / target.name)
