@@ -259,7 +259,8 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
             if step % s.log_every == 0 or step == s.steps:
                 now = time.monotonic()
                 record = {"stage": s.stage, "step": step, "loss": round(window_loss / max(1, window_targets), 5),
-                          "lr": learning_rate(step - 1, s.lr, s.steps, s.warmup_steps), "tokens_per_s": round(window_tokens / (now - window_time), 1)}
+                          "lr": learning_rate(step - 1, s.lr, s.steps, s.warmup_steps),
+                          "tokens_per_s": round(window_tokens / (now - window_time), 1)}
                 if window_patch_steps:
                     record["patch_loss"] = round(window_patch_loss / window_patch_steps, 5)
                 _log(run_dir, record)
@@ -292,8 +293,8 @@ def pretrain_encoder(model: SSRModel, frames: FrameStore, s: TrainSettings, run_
     every keyframe of the training scenes (LLaVA-style models start from a pretrained vision tower; ours
     has none to download). Without it the LM learned its text priors while the encoder still knew little,
     and never came back to the frames (docs/MODEL.md, run 4)."""
-    pixels, geometry, labels = (np.concatenate(parts) for parts in zip(*(
-        (batch.pixels, batch.geometry, frames.patch_labels[sid]) for sid, batch in frames.scenes.items())))
+    pixels, geometry, pose, labels = (np.concatenate(parts) for parts in zip(*(
+        (batch.pixels, batch.geometry, batch.pose, frames.patch_labels[sid]) for sid, batch in frames.scenes.items())))
     optimizer = torch.optim.AdamW(model.encoder.parameters(), lr=s.lr, weight_decay=s.weight_decay)
     rng = np.random.default_rng(s.seed)
     batches_per_epoch = math.ceil(len(pixels) / batch_frames)
@@ -308,9 +309,9 @@ def pretrain_encoder(model: SSRModel, frames: FrameStore, s: TrainSettings, run_
                 step = epoch * batches_per_epoch + k
                 for group in optimizer.param_groups:  # the stage's schedule shape, over these steps
                     group["lr"] = learning_rate(step, s.lr, total, s.warmup_steps)
-                inputs = frame_tensors(FrameBatch(pixels[pick], geometry[pick], np.zeros((len(pick), 12), np.float32)),
-                                       s.device)
-                loss = model.encoder.patch_loss(model.encoder.patch_features(inputs[0], inputs[1]),
+                pixel_tensor, geometry_tensor, _ = frame_tensors(FrameBatch(pixels[pick], geometry[pick], pose[pick]),
+                                                                 s.device)
+                loss = model.encoder.patch_loss(model.encoder.patch_features(pixel_tensor, geometry_tensor),
                                                 torch.from_numpy(labels[pick]).to(s.device))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
