@@ -21,6 +21,7 @@ from ssr_runtime.training.samples import GRAPH_MARK as GRAPH_TOKEN
 from ssr_runtime.training.samples import NEW_MARK as NEW_TOKEN
 from ssr_runtime.training.samples import QUESTION_MARK as QUESTION_TOKEN
 from ssr_runtime.training.samples import SCAFFOLD_MARK as SCAFFOLD_TOKEN
+from ssr_runtime.training.samples import LABELS_MARK as LABELS_TOKEN
 from ssr_runtime.training.samples import SPECIAL_TOKENS
 from ssr_runtime.training.samples import VIS as VIS_TOKEN
 from ssr_runtime.training.samples import WINDOW_MARK as WINDOW_TOKEN
@@ -66,7 +67,7 @@ def wrap_tokenizer(tokenizer: Tokenizer) -> PreTrainedTokenizerFast:
 
     The last special token, <|labels|> (training-only, since prepared data v4), may be absent: older
     tokenizers, and the checkpoints and exports made with them, still load."""
-    special = SPECIAL_TOKENS if tokenizer.token_to_id(SPECIAL_TOKENS[-1]) is not None else SPECIAL_TOKENS[:-1]
+    special = SPECIAL_TOKENS if tokenizer.token_to_id(LABELS_TOKEN) is not None else SPECIAL_TOKENS[:-1]
     for token_id, token in enumerate(special):
         if tokenizer.token_to_id(token) != token_id:
             raise ValueError(f"tokenizer: special token {token} must have id {token_id}, "

@@ -53,6 +53,7 @@ class TrainSettings:
     token_norm: str | None = None  # stage 1: override the preset's visual-token normalisation
     encoder_epochs: int = 12  # stage 1: epochs of patch-label pre-training of the new encoder (0 = none)
     vision_lr_scale: float = 0.1  # the ViT and geometry MLP learn at this fraction of lr after pre-training
+    # (stage 2 too, whose encoder stage 1 pre-trained; encoder_epochs = 0 means none was)
     init: Path | None = None  # stage 2: the stage-1 output folder (or its checkpoint/)
     steps: int = 1000
     batch_tokens: int = 4096  # padded tokens per batch (batch size × longest sample)
