@@ -2,9 +2,9 @@
 frames vs the frames of another window (same frame count, another scene), side by side per checkpoint.
 
 A model that ignores its visual tokens scores the same on both; the gap is what vision buys. Also
-reported: the accuracy of the first token of each box line's label (`<box> chair#1 ...` → " chair"),
-the part of the target only the frames can tell ("n/a" where the tokenizer has no single `<box` and
-`>` tokens to find labels by), and how many windows had no other-scene window of their frame count to
+reported: the accuracy of the first token of each box line's label (`<box> chair#1 ...` → " chair")
+and of the first digit of its x and y (the metres: where the object is), the parts of the target
+only the frames can tell ("n/a" where the tokenizer does not have these marks as single tokens), and how many windows had no other-scene window of their frame count to
 take frames from (these are scored with their own frames in both columns). The last column is the mean
 cosine similarity between the visual tokens of the scored windows (pose tokens left out): near 1 means
 the tokens have collapsed onto one shared vector and there is little left to read (docs/MODEL.md, run 4).
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -58,11 +59,33 @@ def scene_slice(text: str) -> slice:
         raise ValueError(f"expected integers around the colon (250:, -50:, 200:250), got {text!r}") from None
 
 
-def label_marks(tokenizer) -> tuple[int, int] | None:
-    """The ids of "<box" and ">" (a box line's label follows them) when each is one token, else None."""
+@dataclass(frozen=True)
+class Marks:
+    """Token-id pairs that precede a scored token: a box line's label follows "<box" ">"; the first
+    digit of its x or y follows " x" or " y" and then "=" or "=-" (metres: the integer part)."""
+
+    label: tuple[tuple[int, int], ...]
+    coordinate: tuple[tuple[int, int], ...]
+
+
+def find_marks(tokenizer) -> Marks | None:
+    """The pairs of `Marks` when each piece is one token in `tokenizer`, else None."""
     vocab = tokenizer.get_vocab()
-    marks = vocab.get("<box"), vocab.get(">")
-    return None if None in marks else marks
+    pieces = ["<box", ">", "Ġx", "Ġy", "=", "=-"]
+    ids = [vocab.get(piece) for piece in pieces]
+    if None in ids:
+        return None
+    box, close, x, y, eq, eq_minus = ids
+    return Marks(((box, close),), tuple((axis, sign) for axis in (x, y) for sign in (eq, eq_minus)))
+
+
+def pair_positions(ids: torch.Tensor, trained: torch.Tensor, pairs: tuple[tuple[int, int], ...]) -> torch.Tensor:
+    """[B, L-1] mask of the positions j whose token ids[j-1], ids[j] is one of `pairs` and whose next
+    token (the one position j predicts) is a trained target."""
+    at = torch.zeros_like(trained)
+    for first, second in pairs:
+        at[:, 1:] |= (ids[:, :-2] == first) & (ids[:, 1:-1] == second)
+    return at & trained
 
 
 def donors(examples: list[Example]) -> list[Example]:
@@ -75,11 +98,20 @@ def donors(examples: list[Example]) -> list[Example]:
     return out
 
 
+@dataclass
+class Score:
+    loss: float
+    label_accuracy: float | None  # None without marks or labels
+    coordinate_accuracy: float | None
+
+
 @torch.no_grad()
 def score(model, store: FrameStore, examples: list[Example], frame_sources: list[Example],
-          marks: tuple[int, int] | None) -> tuple[float, float | None]:
-    """(mean target-token loss, label accuracy after each `<box` `>` pair; None without marks or labels)."""
-    loss_sum = tokens = hits = labels_seen = 0
+          marks: Marks | None) -> Score:
+    """Mean target-token loss, top-1 accuracy of box labels and of the integer digit of box x/y."""
+    loss_sum = tokens = 0
+    hits = {"label": 0, "coordinate": 0}
+    seen = {"label": 0, "coordinate": 0}
     for k in range(0, len(examples), BATCH):
         batch = examples[k:k + BATCH]
         ids, labels, mask = collate(batch, model.config.eos_token_id)
@@ -92,12 +124,13 @@ def score(model, store: FrameStore, examples: list[Example], frame_sources: list
         loss_sum -= float(picked[trained].sum())
         tokens += int(trained.sum())
         if marks is not None:
-            # position j predicts ids[j + 1]; a label follows "<box" ">", so ids[j - 1] is "<box", ids[j] ">"
-            is_label = torch.zeros_like(trained)
-            is_label[:, 1:] = (ids[:, :-2] == marks[0]) & (ids[:, 1:-1] == marks[1]) & trained[:, 1:]
-            hits += int((logp.argmax(-1)[is_label] == target[is_label]).sum())
-            labels_seen += int(is_label.sum())
-    return loss_sum / max(1, tokens), hits / labels_seen if labels_seen else None
+            predicted = logp.argmax(-1)
+            for name in hits:
+                at = pair_positions(ids, trained, getattr(marks, name))
+                hits[name] += int((predicted[at] == target[at]).sum())
+                seen[name] += int(at.sum())
+    rate = {name: hits[name] / seen[name] if seen[name] else None for name in hits}
+    return Score(loss_sum / max(1, tokens), rate["label"], rate["coordinate"])
 
 
 @torch.no_grad()
@@ -132,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--scenes: {e}")
     torch.set_num_threads(args.threads)
     print("| checkpoint | windows | without donor | loss own frames | loss other frames | gap | label acc own "
-          "| label acc other | token cos |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| label acc other | x/y digit acc own | x/y digit acc other | token cos |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for checkpoint in tqdm(args.checkpoints, desc="checkpoints", leave=False):
         model, tokenizer = load_checkpoint(checkpoint)
         cache = prepared(args.data, model.config.tokens_per_frame, seed=0, progress=True)
@@ -142,14 +175,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{checkpoint}: no stage-1 windows with targets in scenes {args.scenes}", file=sys.stderr)
             return 1
         store = FrameStore(cache, {e.scene_id for e in examples})
-        marks = label_marks(tokenizer)
+        marks = find_marks(tokenizer)
         sources = donors(examples)
         own = score(model, store, examples, examples, marks)
         other = score(model, store, examples, sources, marks)
         alone = sum(d is e for d, e in zip(sources, examples))
-        print(f"| {checkpoint} | {len(examples)} | {alone} | {own[0]:.3f} | {other[0]:.3f} | {other[0] - own[0]:+.3f} "
-              f"| {accuracy(own[1])} | {accuracy(other[1])} | {token_similarity(model, store, examples):.3f} |",
-              flush=True)
+        print(f"| {checkpoint} | {len(examples)} | {alone} | {own.loss:.3f} | {other.loss:.3f} "
+              f"| {other.loss - own.loss:+.3f} | {accuracy(own.label_accuracy)} | {accuracy(other.label_accuracy)} "
+              f"| {accuracy(own.coordinate_accuracy)} | {accuracy(other.coordinate_accuracy)} "
+              f"| {token_similarity(model, store, examples):.3f} |", flush=True)
     return 0
 
 

@@ -42,6 +42,7 @@ def test_qwen2_config_mirrors_the_fields():
     ("fusion", "3d"), ("vision_dim", 0), ("hidden_size", -4), ("image_size", 63), ("pool", 3),
     ("vision_heads", 5), ("num_key_value_heads", 3), ("vis_token_id", 5000), ("num_hidden_layers", True),
     ("rope_theta", "big"), ("geometry_features", 6), ("pose_features", 16), ("token_norm", "layer"),
+    ("position_loss_weight", -1.0),
 ])
 def test_bad_field_is_named(field, value):
     with pytest.raises(ValueError, match=f"SSRConfig.{field}"):
@@ -71,3 +72,10 @@ def test_unknown_preset_is_named():
     with pytest.raises(ValueError, match="unknown preset 'huge'"):
         SSRConfig.preset("huge")
     assert set(FUSION_MODES) == {"2d", "add", "add+interleave"}
+
+
+def test_a_config_from_before_a_field_existed_loads_with_its_old_behaviour():
+    # token_norm (run 4) and position_loss_weight (run 5) were added later; earlier checkpoints lack them
+    old = {k: v for k, v in SSRConfig().to_dict().items() if k not in ("token_norm", "position_loss_weight")}
+    config = SSRConfig.from_dict(old)
+    assert (config.token_norm, config.position_loss_weight) == ("none", 0.0)

@@ -81,6 +81,46 @@ def test_add_mode_uses_geometry(tokenizer):
     assert not torch.allclose(encoder(pixels, geometry, pose), encoder(pixels, geometry + 1.0, pose))
 
 
+def test_position_targets_are_each_cells_valid_mean_xyz_as_metres_and_phases(tokenizer):
+    from ssr_runtime.model.encoder import POSITION_PERIODS_M, POSITION_TARGETS, WORLD_SCALE_M
+
+    encoder = FusionEncoder(tiny_config(tokenizer))  # pool 2: cell 0 holds patches (0,0) (0,1) (1,0) (1,1)
+    geometry = torch.zeros(1, 8, 8, 7)
+    geometry[0, 0, 0, :4] = torch.tensor([1.0, 2.0, 0.5, 1.0])
+    geometry[0, 1, 1, :4] = torch.tensor([2.0, 4.0, 1.5, 0.5])  # half the valid weight
+    geometry[0, 0, 1, :4] = torch.tensor([float("nan"), 0.0, 0.0, 0.0])  # invalid: must not leak in
+    targets, valid = encoder.position_targets(geometry)
+    assert targets.shape == (1, 16, POSITION_TARGETS) and valid.shape == (1, 16)
+    assert valid[0].tolist() == [1.0] + [0.0] * 15
+    xyz = (torch.tensor([1.0, 2.0, 0.5]) + 0.5 * torch.tensor([2.0, 4.0, 1.5])) / 1.5
+    torch.testing.assert_close(targets[0, 0, :3], xyz / WORLD_SCALE_M)
+    periods = torch.tensor(POSITION_PERIODS_M)
+    waves = targets[0, 0, 3:].reshape(3, 2, len(periods))  # axis, (cos, sin), period
+    torch.testing.assert_close(waves[:, 0], torch.cos(2 * torch.pi * xyz[:, None] / periods))
+    torch.testing.assert_close(waves[:, 1], torch.sin(2 * torch.pi * xyz[:, None] / periods))
+    assert torch.isfinite(targets).all()
+
+
+def test_position_loss_leaves_out_cells_without_depth_and_falls_with_training(tokenizer):
+    torch.manual_seed(0)
+    encoder = FusionEncoder(tiny_config(tokenizer))
+    pixels, geometry, pose = frames(4)
+    geometry[..., 3] = (geometry[..., 3] > 0).float()  # valid fractions in [0, 1], some patches invalid
+    before = float(encoder.position_loss(encoder(pixels, geometry, pose), geometry))
+    optimizer = torch.optim.Adam(encoder.parameters(), lr=3e-3)
+    for _ in range(60):
+        loss = encoder.position_loss(encoder(pixels, geometry, pose), geometry)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert float(loss) < 0.5 * before
+    geometry[..., 3] = 0.0  # no valid cell: nothing to score
+    assert float(encoder.position_loss(encoder(pixels, geometry, pose), geometry)) == 0.0
+    without_head = FusionEncoder(SSRConfig.preset("small", tokenizer, position_loss_weight=0.0))
+    with pytest.raises(ValueError, match="no position head"):
+        without_head.position_loss(without_head(pixels, geometry, pose), geometry)
+
+
 def test_interleave_puts_the_pose_token_first(tokenizer):
     encoder = FusionEncoder(tiny_config(tokenizer, "add+interleave")).eval()
     pixels, geometry, pose = frames(2)

@@ -207,13 +207,23 @@ def test_prompts_hold_vis_slots_and_marks(built):
             assert 1 <= len(sample.frames) <= S.WINDOW
 
 
-def test_label_samples_list_what_the_window_shows_without_context(built):
+def test_label_samples_list_what_the_window_shows_and_where_without_context(built):
     for scan, _, stage1, _ in built:
-        labels = {o.instance_id: o.label for o in scan.scene.objects}
+        objects = {o.instance_id: o for o in scan.scene.objects}
         for sample in (s for s in stage1 if s.kind == S.KIND_LABELS):
             assert sample.prompt.startswith(f"{S.GRAPH_MARK}\n\n{S.WINDOW_MARK}")  # no context: frames only
             shown = {i for position in sample.frames for i in scan.views[position].visible}
-            assert sample.target_document.split() == sorted(labels[i] for i in shown)
+            lines = [line.split() for line in sample.target_document.split("\n")]
+            assert [label for label, _, _ in lines] == sorted(objects[i].label for i in shown)
+            entries = [(label, float(x), float(y)) for label, x, y in lines]
+            assert entries == sorted(entries)
+            unmatched = [objects[i] for i in shown]  # each line is one shown object, its centre to 0.05 m
+            for label, x, y in entries:
+                match = next(o for o in unmatched if o.label == label and abs(o.box.center[0] - x) <= 0.051
+                             and abs(o.box.center[1] - y) <= 0.051)
+                unmatched.remove(match)
+            for _, x, y in lines:
+                assert re.fullmatch(r"-?\d+\.\d", x) and re.fullmatch(r"-?\d+\.\d", y) and "-0.0" not in (x, y)
         windows_with_objects = {s.frames for s in stage1 if s.kind == S.KIND_LABELS}
         assert windows_with_objects == {tuple(w) for w in S.windows(range(len(scan.views)))
                                         if any(scan.views[p].visible for p in w)}
@@ -231,8 +241,9 @@ def test_empty_windows_are_at_most_one_in_three(built):
 
 
 def test_cogmap_targets_map_the_window_objects(built):
-    # A cog-map sample's map is the core's, around one of its window's objects (context + new), over
-    # exactly those objects (windows whose empty NEW sample was dropped are skipped).
+    # A cog-map sample's map is the core's, around one of its window's objects (context + new) or the
+    # room's global one, over exactly those objects (windows whose empty NEW sample was dropped are skipped).
+    anchors = set()
     for scan, ids, stage1, _ in built:
         by_id = {ids[o.instance_id]: o for o in scan.scene.objects}
         window_objects = {}
@@ -246,9 +257,16 @@ def test_cogmap_targets_map_the_window_objects(built):
                 box = by_id[oid].box
                 graph.add_object(_core.Object(name.split("#")[0], _core.Box3D(box.center, box.size, box.yaw), id=name))
             anchor = sample.prompt.rsplit(f"{S.COGMAP_MARK} ", 1)[1].rstrip("\n")
-            assert sample.target_document == _core.format_cogmap(_core.build_cogmap(graph, anchor, 0.5))
+            if anchor == "room":
+                graph.room_polygon = [tuple(p) for p in scan.scene.room.polygon]
+                expected = _core.build_global_cogmap(graph)
+            else:
+                expected = _core.build_cogmap(graph, anchor, 0.5)
+            assert sample.target_document == _core.format_cogmap(expected)
             seen += 1
+            anchors.add("room" if anchor == "room" else "object")
         assert seen >= 1
+    assert anchors == {"room", "object"}  # both kinds of map, for the LocalCogMap experiment
 
 
 def test_question_object_ids_match_labels_at_word_starts_in_any_case():

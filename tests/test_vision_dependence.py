@@ -1,5 +1,6 @@
-"""benchmarks/vision_dependence.py's pieces without a dataset: --scenes parsing, how labels are found
-(only after "<box" ">"; "n/a" where the tokenizer cannot mark them) and windows without a donor."""
+"""benchmarks/vision_dependence.py's pieces without a dataset: --scenes parsing, how labels and
+coordinate digits are found (only after their mark pairs; "n/a" where the tokenizer cannot mark them)
+and windows without a donor."""
 
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import vision_dependence as vd  # noqa: E402
 from ssr_runtime.model.train import Example  # noqa: E402
 
-BOX, CLOSE, LABEL, VOCAB = 5, 6, 7, 10
+BOX, CLOSE, LABEL, X, EQ, VOCAB = 5, 6, 7, 3, 4, 10
+MARKS = vd.Marks(label=((BOX, CLOSE),), coordinate=((X, EQ),))
 
 
 def test_scenes_need_a_slice_with_a_colon(capsys):
@@ -44,18 +46,22 @@ class NoFrames:
         return None, None, None, None
 
 
-def test_labels_are_the_tokens_after_box_and_close_and_without_marks_accuracy_is_none():
-    # target: "<box" ">" LABEL, then "<box" 9 8: only the first is a label (8 would be a miss)
-    examples = [Example([1, 2, BOX, CLOSE, LABEL, 3, BOX, 9, 8], 2, "a", [0])]
-    loss, accuracy = vd.score(ConstantModel(), NoFrames(), examples, examples, (BOX, CLOSE))
-    assert accuracy == 1.0 and loss > 0
-    assert vd.score(ConstantModel(), NoFrames(), examples, examples, None)[1] is None
+def test_labels_and_digits_are_the_tokens_after_their_marks_and_without_marks_accuracy_is_none():
+    # target: "<box" ">" LABEL (a hit), X "=" 8 (a digit, missed), X "=" LABEL (a hit), "<box" 9 8 (no mark)
+    examples = [Example([1, 2, BOX, CLOSE, LABEL, X, EQ, 8, X, EQ, LABEL, BOX, 9, 8], 2, "a", [0])]
+    result = vd.score(ConstantModel(), NoFrames(), examples, examples, MARKS)
+    assert result.label_accuracy == 1.0 and result.coordinate_accuracy == 0.5 and result.loss > 0
+    unmarked = vd.score(ConstantModel(), NoFrames(), examples, examples, None)
+    assert unmarked.label_accuracy is None and unmarked.coordinate_accuracy is None
     assert vd.accuracy(None) == "n/a" and vd.accuracy(0.5) == "0.50"
 
 
-def test_label_marks_need_single_tokens():
-    assert vd.label_marks(SimpleNamespace(get_vocab=lambda: {"<box": BOX, ">": CLOSE})) == (BOX, CLOSE)
-    assert vd.label_marks(SimpleNamespace(get_vocab=lambda: {"<": 1, "box": 2, ">": CLOSE})) is None
+def test_marks_need_single_tokens():
+    vocab = {"<box": 1, ">": 2, "\u0120x": 3, "\u0120y": 4, "=": 5, "=-": 6}
+    marks = vd.find_marks(SimpleNamespace(get_vocab=lambda: vocab))
+    assert marks.label == ((1, 2),) and set(marks.coordinate) == {(3, 5), (3, 6), (4, 5), (4, 6)}
+    split = {k: v for k, v in vocab.items() if k != "<box"} | {"<": 7, "box": 8}
+    assert vd.find_marks(SimpleNamespace(get_vocab=lambda: split)) is None
 
 
 def test_a_window_without_another_scene_of_its_frame_count_is_its_own_donor():

@@ -43,6 +43,10 @@ class SSRConfig:
     # instance masks, a dense signal that teaches the encoder what it sees (docs/MODEL.md). 0 = no head.
     patch_classes: int = 0
     patch_loss_weight: float = 0.2
+    # Training-only auxiliary head: each visual token's cell position (mean world xyz of its patches)
+    # read linearly from the token, as the metres and as phases that map onto the digits the LM writes.
+    # Without it the tokens held x, y only coarsely (linear R² 0.73, docs/MODEL.md run 5). 0 = no head.
+    position_loss_weight: float = 0.0
     # Language model: a Qwen2ForCausalLM. vocab_size and the two token ids come from the tokenizer.
     vocab_size: int = 1024
     hidden_size: int = 256
@@ -145,8 +149,8 @@ class SSRConfig:
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "small": dict(patch_classes=PATCH_CLASSES, token_norm="batch"),
-    "base": dict(patch_classes=PATCH_CLASSES, token_norm="batch", vision_dim=384, vision_layers=6, vision_heads=6, hidden_size=768, num_hidden_layers=12,
+    "small": dict(patch_classes=PATCH_CLASSES, token_norm="batch", position_loss_weight=1.0),
+    "base": dict(patch_classes=PATCH_CLASSES, token_norm="batch", position_loss_weight=1.0, vision_dim=384, vision_layers=6, vision_heads=6, hidden_size=768, num_hidden_layers=12,
                  num_attention_heads=12, num_key_value_heads=4, intermediate_size=2048,
                  max_position_embeddings=4096),
 }
@@ -170,6 +174,8 @@ def _check_type(name: str, value: Any, annotation: str) -> None:
 def _validate(c: SSRConfig) -> None:
     if c.patch_classes < 0 or c.patch_loss_weight < 0:
         raise ValueError("SSRConfig.patch_classes and patch_loss_weight: must be >= 0")
+    if c.position_loss_weight < 0:
+        raise ValueError(f"SSRConfig.position_loss_weight: must be >= 0, got {c.position_loss_weight}")
     for f in fields(c):
         _check_type(f.name, getattr(c, f.name), f.type)
     positive = ["image_size", "grid", "patch", "vision_dim", "vision_layers", "vision_heads", "geometry_features",

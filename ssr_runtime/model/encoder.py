@@ -12,6 +12,8 @@ and rotation entries are already in [-1, 1].
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -20,6 +22,10 @@ from ssr_runtime.model.config import SSRConfig
 
 WORLD_SCALE_M = 4.0
 EXTENT_SCALE_M = 2.0
+# Periods of the position head's phase targets: the metre digit follows the long ones, the decimetre
+# digit the 1 m period (x = 2.43 m is 0.43 of a turn there), finer detail the 0.5 m one.
+POSITION_PERIODS_M = (16.0, 8.0, 4.0, 2.0, 1.0, 0.5)
+POSITION_TARGETS = 3 + 3 * 2 * len(POSITION_PERIODS_M)  # xyz / WORLD_SCALE_M, then cos and sin per axis and period
 
 
 class Mlp(nn.Sequential):
@@ -71,6 +77,8 @@ class FusionEncoder(nn.Module):
         self.pose_mlp = (Mlp(config.pose_features, config.hidden_size, config.hidden_size)
                          if config.fusion == "add+interleave" else None)
         self.patch_head = nn.Linear(width, config.patch_classes) if config.patch_classes else None
+        self.position_head = (nn.Linear(config.hidden_size, POSITION_TARGETS)
+                              if config.position_loss_weight > 0 else None)
         self.register_buffer("geometry_scale", _geometry_scale(), persistent=False)
         self.register_buffer("pose_scale", _pose_scale(), persistent=False)
 
@@ -107,10 +115,36 @@ class FusionEncoder(nn.Module):
         logits = self.patch_head(patches)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), patch_labels.reshape(-1).long())
 
+    def position_loss(self, tokens: torch.Tensor, geometry: torch.Tensor) -> torch.Tensor:
+        """Mean squared error of the position head on each visual token's `position_targets` (tokens
+        [N, tokens_per_frame, hidden_size] from `tokens`, geometry [N, grid, grid, 7]); cells with no
+        valid depth are left out."""
+        if self.position_head is None:
+            raise ValueError("position loss: this model has no position head (SSRConfig.position_loss_weight = 0)")
+        visual = tokens[:, tokens.shape[1] - self.config.visual_tokens_per_frame:]
+        targets, valid = self.position_targets(geometry)
+        error = (self.position_head(visual) - targets).pow(2).mean(dim=-1)
+        return (error * valid).sum() / valid.sum().clamp(min=1.0)
+
+    def position_targets(self, geometry: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per visual token: [N, cells, POSITION_TARGETS] (its cell's valid-weighted mean world xyz as
+        xyz / WORLD_SCALE_M, then cos and sin of 2π·xyz/period) and [N, cells] 1.0 where the cell has
+        valid depth."""
+        c = self.config
+        geometry = geometry.to(self.position_head.weight.dtype).reshape(-1, c.grid * c.grid, c.geometry_features)
+        weight = geometry[..., 3:4]
+        points = torch.where(weight > 0, geometry[..., :3], torch.zeros_like(geometry[..., :3]))
+        xyz = self._pool(points * weight) / self._pool(weight).clamp(min=1e-6)
+        valid = (self._pool(weight)[..., 0] > 0).to(xyz.dtype)
+        periods = torch.tensor(POSITION_PERIODS_M, dtype=xyz.dtype, device=xyz.device)
+        phases = (2 * math.pi) * xyz.unsqueeze(-1) / periods  # [N, cells, 3, periods]
+        waves = torch.cat([phases.cos(), phases.sin()], dim=-1).flatten(-2)
+        return torch.cat([xyz / WORLD_SCALE_M, waves], dim=-1), valid
+
     def _pool(self, x: torch.Tensor) -> torch.Tensor:
         """pool×pool average over the patch grid: [N, grid², D] → [N, (grid/pool)², D], row-major."""
         c = self.config
-        side, width = c.pooled_grid, c.vision_dim
+        side, width = c.pooled_grid, x.shape[-1]
         x = x.reshape(-1, side, c.pool, side, c.pool, width).mean(dim=(2, 4))
         return x.reshape(-1, side * side, width)
 

@@ -69,9 +69,10 @@ class SSRModel(nn.Module):
 
     def embed(self, input_ids: torch.Tensor, pixels: torch.Tensor | None = None,
               geometry: torch.Tensor | None = None, pose: torch.Tensor | None = None) -> torch.Tensor:
-        return self._embed(input_ids, self._patches(pixels, geometry, pose), pose)
+        patches = self._patches(pixels, geometry, pose)
+        return self._embed(input_ids, None if patches is None else self.encoder.tokens(patches, pose))
 
-    def _embed(self, input_ids: torch.Tensor, patches: torch.Tensor | None, pose: torch.Tensor | None) -> torch.Tensor:
+    def _embed(self, input_ids: torch.Tensor, frame_tokens: torch.Tensor | None) -> torch.Tensor:
         """input_ids [B,T] → inputs_embeds [B,T,hidden_size].
 
         Token embeddings, with the ``<|vis|>`` positions replaced in reading order (row by row) by the
@@ -83,12 +84,12 @@ class SSRModel(nn.Module):
         embeds = self.lm.get_input_embeddings()(input_ids)
         slots = input_ids == self.config.vis_token_id
         slot_count = int(slots.sum())
-        if patches is None:
+        if frame_tokens is None:
             if slot_count:
                 raise ValueError(f"input_ids has {slot_count} <|vis|> slots but no frames were given")
             return embeds
         per_frame = self.config.tokens_per_frame
-        frame_count = patches.shape[0]
+        frame_count = frame_tokens.shape[0]
         if slot_count != frame_count * per_frame:
             raise ValueError(f"input_ids has {slot_count} <|vis|> slots, but {frame_count} frames × "
                              f"{per_frame} tokens per frame = {frame_count * per_frame}")
@@ -96,23 +97,26 @@ class SSRModel(nn.Module):
         if bool((per_sample % per_frame).any()):
             raise ValueError(f"<|vis|> slots per sample must be whole frames of {per_frame} tokens, "
                              f"got {per_sample.tolist()}")
-        frame_tokens = self.encoder.tokens(patches, pose).reshape(-1, embeds.shape[-1])
-        return embeds.masked_scatter(slots.unsqueeze(-1), frame_tokens.to(embeds.dtype))
+        return embeds.masked_scatter(slots.unsqueeze(-1), frame_tokens.reshape(-1, embeds.shape[-1]).to(embeds.dtype))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, pixels: torch.Tensor | None = None,
                 geometry: torch.Tensor | None = None, pose: torch.Tensor | None = None,
                 patch_labels: torch.Tensor | None = None) -> CausalLMOutputWithPast:
         """Logits [B,T,vocab]; with labels [B,T] (-100 = not trained) also the mean next-token `loss`;
-        with patch_labels [F, grid, grid] also `patch_loss`, the patch head's cross-entropy.
+        with patch_labels [F, grid, grid] also `patch_loss`, the patch head's cross-entropy; with frames
+        and a position head, `position_loss` (FusionEncoder.position_loss).
 
         Pad on the right (attention_mask 0, labels -100): positions count from each row's start.
         """
         patches = self._patches(pixels, geometry, pose)
-        out = self.lm(inputs_embeds=self._embed(input_ids, patches, pose), attention_mask=attention_mask,
+        frame_tokens = None if patches is None else self.encoder.tokens(patches, pose)
+        out = self.lm(inputs_embeds=self._embed(input_ids, frame_tokens), attention_mask=attention_mask,
                       labels=labels, use_cache=False)
         if patch_labels is not None and patches is not None:
             out["patch_loss"] = self.encoder.patch_loss(patches, patch_labels)
+        if frame_tokens is not None and self.encoder.position_head is not None:
+            out["position_loss"] = self.encoder.position_loss(frame_tokens, geometry)
         return out
 
     def generate_text(self, tokenizer: PreTrainedTokenizerFast, prompt_ids: torch.Tensor,

@@ -227,7 +227,8 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
     batches: list[list[Example]] = []
     window_tokens, window_time = 0, time.monotonic()
     window_loss, window_targets = 0.0, 0  # target-token-weighted loss since the last log line
-    window_patch_loss, window_patch_steps = 0.0, 0
+    window_aux: dict[str, float] = {}  # auxiliary loss name → sum since the last log line
+    window_steps = 0
     with tqdm(total=s.steps, initial=step, desc=f"stage {s.stage}", unit="step", disable=not progress) as bar:
         while step < s.steps:
             if not batches:
@@ -242,7 +243,8 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
             out = model(ids, attention_mask=mask, labels=labels, pixels=pixels, geometry=geometry, pose=pose,
                         patch_labels=patch_labels)
             loss = out.loss
-            total = loss + model.config.patch_loss_weight * out["patch_loss"] if "patch_loss" in out else loss
+            aux = auxiliary_losses(model.config, out)
+            total = loss + sum(weight * value for weight, value in aux.values())
             optimizer.zero_grad(set_to_none=True)
             total.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -252,9 +254,9 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
             targets = int((labels[:, 1:] != IGNORE).sum())
             window_loss += loss.item() * targets
             window_targets += targets
-            if "patch_loss" in out:
-                window_patch_loss += out["patch_loss"].item()
-                window_patch_steps += 1
+            for name, (_, value) in aux.items():
+                window_aux[name] = window_aux.get(name, 0.0) + value.item()
+            window_steps += 1
             bar.update()
             bar.set_postfix(loss=f"{loss.item():.3f}")
             if step % s.log_every == 0 or step == s.steps:
@@ -262,11 +264,10 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
                 record = {"stage": s.stage, "step": step, "loss": round(window_loss / max(1, window_targets), 5),
                           "lr": learning_rate(step - 1, s.lr, s.steps, s.warmup_steps),
                           "tokens_per_s": round(window_tokens / (now - window_time), 1)}
-                if window_patch_steps:
-                    record["patch_loss"] = round(window_patch_loss / window_patch_steps, 5)
+                record |= {name: round(total / window_steps, 5) for name, total in window_aux.items()}
                 _log(run_dir, record)
                 window_tokens, window_time, window_loss, window_targets = 0, now, 0.0, 0
-                window_patch_loss, window_patch_steps = 0.0, 0
+                window_aux, window_steps = {}, 0
             out_of_time = s.max_minutes is not None and time.monotonic() - started > 60 * s.max_minutes
             if step % s.save_every == 0 or step == s.steps or out_of_time:
                 _save(run_dir, model, tokenizer, optimizer, step, rng)
@@ -276,13 +277,20 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
     return run_dir / CHECKPOINT_DIR
 
 
+def auxiliary_losses(config: SSRConfig, out) -> dict[str, tuple[float, torch.Tensor]]:
+    """{name: (weight, value)} of the encoder's training-only losses the model's output holds."""
+    weights = {"patch_loss": config.patch_loss_weight, "position_loss": config.position_loss_weight}
+    return {name: (weight, out[name]) for name, weight in weights.items() if name in out}
+
+
 def parameter_groups(model: SSRModel, s: TrainSettings) -> list[dict]:
     """The vision parts (ViT, geometry MLP, patch head) at lr × vision_lr_scale when they were pre-trained,
-    the rest (projector, pose MLP, LM) at lr. At full lr the LM's first gradients undid the pre-training
+    the rest (projector, position head, pose MLP, LM) at lr. At full lr the LM's first gradients undid the pre-training
     (patch loss 0.23 → 0.6 in 50 steps, docs/MODEL.md run 4)."""
     vision, rest = [], []
     for name, parameter in model.named_parameters():
-        is_vision = name.startswith("encoder.") and not name.startswith(("encoder.projector.", "encoder.pose_mlp."))
+        is_vision = name.startswith("encoder.") and not name.startswith(("encoder.projector.", "encoder.position_head.",
+                                                                          "encoder.pose_mlp."))
         (vision if is_vision else rest).append(parameter)
     scale = s.vision_lr_scale if s.encoder_epochs and model.config.patch_classes else 1.0
     return [{"params": rest, "lr_scale": 1.0}, {"params": vision, "lr_scale": scale}]
@@ -290,10 +298,11 @@ def parameter_groups(model: SSRModel, s: TrainSettings) -> list[dict]:
 
 def pretrain_encoder(model: SSRModel, frames: FrameStore, s: TrainSettings, run_dir: Path, progress: bool,
                      batch_frames: int = 64) -> None:
-    """The new encoder learns what it sees before the LM starts: the patch head's cross-entropy alone, over
-    every keyframe of the training scenes (LLaVA-style models start from a pretrained vision tower; ours
-    has none to download). Without it the LM learned its text priors while the encoder still knew little,
-    and never came back to the frames (docs/MODEL.md, run 4)."""
+    """The new encoder learns what it sees before the LM starts: the patch head's cross-entropy (and, with a
+    position head, its loss at the config's weight) alone, over every keyframe of the training scenes
+    (LLaVA-style models start from a pretrained vision tower; ours has none to download). Without it the
+    LM learned its text priors while the encoder still knew little, and never came back to the frames
+    (docs/MODEL.md, run 4)."""
     pixels, geometry, pose, labels = (np.concatenate(parts) for parts in zip(*(
         (batch.pixels, batch.geometry, batch.pose, frames.patch_labels[sid]) for sid, batch in frames.scenes.items())))
     optimizer = torch.optim.AdamW(model.encoder.parameters(), lr=s.lr, weight_decay=s.weight_decay)
@@ -304,23 +313,35 @@ def pretrain_encoder(model: SSRModel, frames: FrameStore, s: TrainSettings, run_
     with tqdm(total=total, desc="encoder", unit="step", disable=not progress) as bar:
         for epoch in range(s.encoder_epochs):
             order = rng.permutation(len(pixels))
-            loss_sum = 0.0
+            sums: dict[str, float] = {}
             for k in range(batches_per_epoch):
                 pick = np.sort(order[k * batch_frames:(k + 1) * batch_frames])
                 step = epoch * batches_per_epoch + k
                 for group in optimizer.param_groups:  # the stage's schedule shape, over these steps
                     group["lr"] = learning_rate(step, s.lr, total, s.warmup_steps)
-                pixel_tensor, geometry_tensor, _ = frame_tensors(FrameBatch(pixels[pick], geometry[pick], pose[pick]),
-                                                                 s.device)
-                loss = model.encoder.patch_loss(model.encoder.patch_features(pixel_tensor, geometry_tensor),
-                                                torch.from_numpy(labels[pick]).to(s.device))
+                losses = encoder_losses(model, FrameBatch(pixels[pick], geometry[pick], pose[pick]),
+                                        torch.from_numpy(labels[pick]).to(s.device), s.device)
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                sum(weight * value for weight, value in losses.values()).backward()
                 optimizer.step()
-                loss_sum += loss.item()
+                for name, (_, value) in losses.items():
+                    sums[name] = sums.get(name, 0.0) + value.item()
                 bar.update()
             _log(run_dir, {"stage": s.stage, "encoder_epoch": epoch + 1,
-                           "patch_loss": round(loss_sum / max(1, batches_per_epoch), 5)})
+                           **{name: round(total / batches_per_epoch, 5) for name, total in sums.items()}})
+
+
+def encoder_losses(model: SSRModel, frames: FrameBatch, patch_labels: torch.Tensor,
+                   device: str) -> dict[str, tuple[float, torch.Tensor]]:
+    """{name: (weight, value)} of the encoder's pre-training losses on `frames`: the patch head's at weight
+    1, the position head's (when the model has one) at its config weight."""
+    pixels, geometry, pose = frame_tensors(frames, device)
+    patches = model.encoder.patch_features(pixels, geometry)
+    losses = {"patch_loss": (1.0, model.encoder.patch_loss(patches, patch_labels))}
+    if model.encoder.position_head is not None:
+        tokens = model.encoder.tokens(patches, pose)
+        losses["position_loss"] = (model.config.position_loss_weight, model.encoder.position_loss(tokens, geometry))
+    return losses
 
 
 def _log(out: Path, record: dict) -> None:

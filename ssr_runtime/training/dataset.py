@@ -41,8 +41,8 @@ from ssr_runtime.training import samples as texts
 from ssr_runtime.training.samples import KeyframeView, Sample
 
 PREPARE_FORMAT = "ssr-training-set"
-PREPARE_VERSION = 4  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels;
-# 4: label-list samples (kind "labels")
+PREPARE_VERSION = 5  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels;
+# 4: label-list samples (kind "labels"); 5: label lists with each object's x, y; half the cog maps global
 STAGE_FILES = {1: "stage1.jsonl", 2: "stage2.jsonl"}
 
 

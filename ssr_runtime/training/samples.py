@@ -28,6 +28,7 @@ MAX_NEW_TOKENS_ANSWER = 160
 LOCAL_COGMAP_RES_M = 0.5
 LOCAL_MARGIN_M = 0.3  # a known object is in a window's context when a patch point is this close to its box
 EMPTY_WINDOWS_PER_NONEMPTY = 0.5  # at most 1 empty-target window sample per 2 others: ≤ 1 in 3
+GLOBAL_COGMAP_SHARE = 0.5  # of the stage-1 cog-map samples, the share whose map is the global one
 
 END = "<|endoftext|>"
 VIS = "<|vis|>"
@@ -314,17 +315,25 @@ def cogmap_line(graph: _core.SceneGraph, anchor: str) -> str:
 
 
 def _cogmap_anchor(graph: _core.SceneGraph, rng: np.random.Generator) -> str:
+    """'room' (the global map) or one of the graph's objects (a local map), half and half: the model
+    learns both, so the LocalCogMap experiment can compare them (benchmarks/cogmap_localization.py)."""
+    if rng.random() < GLOBAL_COGMAP_SHARE:
+        return "room"
     objects = graph.objects
     return objects[int(rng.integers(len(objects)))].id
 
 
 def labels_target(scene: Scene, views: Sequence[KeyframeView], window: Sequence[int]) -> str:
-    """The labels of every object a keyframe of the window shows, sorted, one per object ("chair chair
-    desk"). Its prompt has no context, so the frames are the only source: a training-only sample that
-    makes the LM read its visual tokens (docs/MODEL.md, run 4); the runtime never asks for it."""
-    by_instance = {o.instance_id: o.label for o in scene.objects}
+    """One line per object a keyframe of the window shows: its label and the x, y of its box centre
+    (0.1 m), sorted ("chair 1.2 0.4" before "chair 2.0 3.1" before "desk ..."). Its prompt has no
+    context, so the frames are the only source: a training-only sample that makes the LM read what
+    (run 4) and where (run 5) things are from its visual tokens (docs/MODEL.md); the runtime never
+    asks for it."""
+    by_instance = {o.instance_id: o for o in scene.objects}
     shown = {instance for position in window for instance in views[position].visible if instance in by_instance}
-    return " ".join(sorted(by_instance[i] for i in shown)) + END
+    entries = sorted((o.label, round(o.box.center[0], 1) + 0.0, round(o.box.center[1], 1) + 0.0)
+                     for o in (by_instance[i] for i in shown))
+    return "\n".join(f"{label} {x:.1f} {y:.1f}" for label, x, y in entries) + END
 
 
 def _drop_extra_empty(samples: list[Sample], rng: np.random.Generator) -> list[Sample]:
