@@ -264,7 +264,7 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
                 record = {"stage": s.stage, "step": step, "loss": round(window_loss / max(1, window_targets), 5),
                           "lr": learning_rate(step - 1, s.lr, s.steps, s.warmup_steps),
                           "tokens_per_s": round(window_tokens / (now - window_time), 1)}
-                record |= {name: round(total / window_steps, 5) for name, total in window_aux.items()}
+                record |= {name: round(loss_sum / window_steps, 5) for name, loss_sum in window_aux.items()}
                 _log(run_dir, record)
                 window_tokens, window_time, window_loss, window_targets = 0, now, 0.0, 0
                 window_aux, window_steps = {}, 0
@@ -285,8 +285,8 @@ def auxiliary_losses(config: SSRConfig, out) -> dict[str, tuple[float, torch.Ten
 
 def parameter_groups(model: SSRModel, s: TrainSettings) -> list[dict]:
     """The vision parts (ViT, geometry MLP, patch head) at lr × vision_lr_scale when they were pre-trained,
-    the rest (projector, position head, pose MLP, LM) at lr. At full lr the LM's first gradients undid the pre-training
-    (patch loss 0.23 → 0.6 in 50 steps, docs/MODEL.md run 4)."""
+    the rest (projector, position head, pose MLP, LM) at lr. At full lr the LM's first gradients undid
+    the pre-training (patch loss 0.23 → 0.6 in 50 steps, docs/MODEL.md run 4)."""
     vision, rest = [], []
     for name, parameter in model.named_parameters():
         is_vision = name.startswith("encoder.") and not name.startswith(("encoder.projector.", "encoder.position_head.",
@@ -328,7 +328,7 @@ def pretrain_encoder(model: SSRModel, frames: FrameStore, s: TrainSettings, run_
                     sums[name] = sums.get(name, 0.0) + value.item()
                 bar.update()
             _log(run_dir, {"stage": s.stage, "encoder_epoch": epoch + 1,
-                           **{name: round(total / batches_per_epoch, 5) for name, total in sums.items()}})
+                           **{name: round(loss_sum / batches_per_epoch, 5) for name, loss_sum in sums.items()}})
 
 
 def encoder_losses(model: SSRModel, frames: FrameBatch, patch_labels: torch.Tensor,
