@@ -104,8 +104,8 @@ class SSRModel(nn.Module):
                 geometry: torch.Tensor | None = None, pose: torch.Tensor | None = None,
                 patch_labels: torch.Tensor | None = None) -> CausalLMOutputWithPast:
         """Logits [B,T,vocab]; with labels [B,T] (-100 = not trained) also the mean next-token `loss`;
-        with patch_labels [F, grid, grid] also `patch_loss`, the patch head's cross-entropy; with frames
-        and a position head, `position_loss` (FusionEncoder.position_loss).
+        with patch_labels [F, grid, grid] also `patch_loss`, the patch head's cross-entropy; with labels,
+        frames and a position head, `position_loss` (FusionEncoder.position_loss).
 
         Pad on the right (attention_mask 0, labels -100): positions count from each row's start.
         """
@@ -115,7 +115,7 @@ class SSRModel(nn.Module):
                       labels=labels, use_cache=False)
         if patch_labels is not None and patches is not None:
             out["patch_loss"] = self.encoder.patch_loss(patches, patch_labels)
-        if frame_tokens is not None and self.encoder.position_head is not None:
+        if labels is not None and frame_tokens is not None and self.encoder.position_head is not None:
             out["position_loss"] = self.encoder.position_loss(frame_tokens, geometry)
         return out
 
