@@ -134,8 +134,9 @@ class FusionEncoder(nn.Module):
         geometry = geometry.to(self.position_head.weight.dtype).reshape(-1, c.grid * c.grid, c.geometry_features)
         weight = geometry[..., 3:4]
         points = torch.where(weight > 0, geometry[..., :3], torch.zeros_like(geometry[..., :3]))
-        xyz = self._pool(points * weight) / self._pool(weight).clamp(min=1e-6)
-        valid = (self._pool(weight)[..., 0] > 0).to(xyz.dtype)
+        cell_weight = self._pool(weight)
+        xyz = self._pool(points * weight) / cell_weight.clamp(min=1e-6)
+        valid = (cell_weight[..., 0] > 0).to(xyz.dtype)
         periods = torch.tensor(POSITION_PERIODS_M, dtype=xyz.dtype, device=xyz.device)
         phases = (2 * math.pi) * xyz.unsqueeze(-1) / periods  # [N, cells, 3, periods]
         waves = torch.cat([phases.cos(), phases.sin()], dim=-1).flatten(-2)

@@ -69,8 +69,7 @@ class SSRModel(nn.Module):
 
     def embed(self, input_ids: torch.Tensor, pixels: torch.Tensor | None = None,
               geometry: torch.Tensor | None = None, pose: torch.Tensor | None = None) -> torch.Tensor:
-        patches = self._patches(pixels, geometry, pose)
-        return self._embed(input_ids, None if patches is None else self.encoder.tokens(patches, pose))
+        return self._embed(input_ids, None if pixels is None else self.encode_frames(pixels, geometry, pose))
 
     def _embed(self, input_ids: torch.Tensor, frame_tokens: torch.Tensor | None) -> torch.Tensor:
         """input_ids [B,T] → inputs_embeds [B,T,hidden_size].

@@ -331,6 +331,7 @@ def labels_target(scene: Scene, views: Sequence[KeyframeView], window: Sequence[
     asks for it."""
     by_instance = {o.instance_id: o for o in scene.objects}
     shown = {instance for position in window for instance in views[position].visible if instance in by_instance}
+    # + 0.0 turns a rounded -0.0 into 0.0, so no "-0.0" is written
     entries = sorted((o.label, round(o.box.center[0], 1) + 0.0, round(o.box.center[1], 1) + 0.0)
                      for o in (by_instance[i] for i in shown))
     return "\n".join(f"{label} {x:.1f} {y:.1f}" for label, x, y in entries) + END
