@@ -466,12 +466,31 @@ def test_window_grammar_keeps_to_the_given_labels(trained, llama_lm, onnx_encode
 
 def test_answer_grammar_output_is_one_answer(trained, llama_lm, onnx_encoder):
     _, tokenizer, _ = trained
-    grammar = grammars.answer_grammar()
-    for segments in varied_prompts(trained, onnx_encoder, 6):
+    for letters in (None, ["B", "D"]):
+        for segments in varied_prompts(trained, onnx_encoder, 4):
+            llama_lm.reset()
+            llama_lm.prefill(segments)
+            answer = _core.parse_answer(tokenizer.decode(llama_lm.generate(60, grammar=grammars.answer_grammar(letters))))
+            assert (answer.value is not None) if letters is None else answer.choice in letters
+
+
+def test_scaffold_grammar_output_is_a_program_and_an_answer_of_the_options(trained, llama_lm, onnx_encoder):
+    _, tokenizer, _ = trained
+    grammar = grammars.scaffold_grammar(["A", "C"])
+    budget = grammars.MAX_COG_CHARS + 400  # a bounded length: every token writes at least one character
+    for segments in varied_prompts(trained, onnx_encoder, 4):
         llama_lm.reset()
         llama_lm.prefill(segments)
-        text = tokenizer.decode(llama_lm.generate(60, grammar=grammar))
-        assert isinstance(_core.parse_answer(text), _core.Answer), text
+        ids = llama_lm.generate(budget, grammar=grammar)
+        assert len(ids) < budget, "the grammar ends within its bounded length"
+        lines = tokenizer.decode(ids).split("\n")
+        assert len(lines) in (2, 3) and lines[0].startswith("<cog") == (len(lines) == 3)
+        _core.parse_query(lines[-2])  # a task key and as many labels as it takes (raises if not)
+        assert _core.parse_answer(lines[-1]).choice in ("A", "C")
+
+
+def test_scaffold_grammar_knows_every_task_of_the_core():
+    assert set(grammars.QUERY_LABELS) == set(_core.TASK_KEYS)
 
 
 def test_grammar_text_is_refused_when_wrong(trained, llama_lm):
@@ -483,6 +502,9 @@ def test_grammar_text_is_refused_when_wrong(trained, llama_lm):
         grammars.window_grammar(max_elements=0)
     with pytest.raises(ValueError, match="labels: expected"):
         grammars.window_grammar(labels=["Chair"])
+    for letters in ([], ["a"], ["AB"]):
+        with pytest.raises(ValueError, match="letters: expected option letters"):
+            grammars.scaffold_grammar(letters)
     with pytest.raises(ValueError, match="grammar_vocab"):
         lm = TorchLM(trained[0])
         lm.prefill([[3, 4]])

@@ -11,8 +11,10 @@ from ssr_runtime.data.generate import GenerationSettings, generate_dataset
 from ssr_runtime.data.readers import iter_scene_frames
 from ssr_runtime.eval.benchmark import scene_folders
 from ssr_runtime.model import load_checkpoint
-from ssr_runtime.model.inference import ReadStats, TorchReader, parse_lines
 from ssr_runtime.model.train import TrainSettings, learning_rate, make_batches, train
+from ssr_runtime.runtime.merge import parse_lines
+from ssr_runtime.runtime.session import Session
+from ssr_runtime.runtime.torch_backends import checkpoint_bundle
 
 
 @pytest.fixture(scope="module")
@@ -95,16 +97,27 @@ def test_batches_mix_lengths_in_a_seeded_order():
     assert len(mixed) >= len(batches) // 2
 
 
-def test_reader_builds_a_graph_from_a_scan(scans, tmp_path):
+def test_checkpoint_reads_a_scan_and_answers_through_a_session(scans, tmp_path):
+    """A barely trained checkpoint on the torch backends: the window grammar keeps every line it
+    writes parseable, and the scaffold grammar makes every answer one of the options (or a number)."""
     train(settings(scans, tmp_path / "s1", steps=4), progress=False)
-    model, tokenizer = load_checkpoint(tmp_path / "s1" / "checkpoint")
-    torch.manual_seed(0)
     folder = next(iter(scene_folders(scans).values()))
-    stats = ReadStats()
-    graph = TorchReader(model, tokenizer).read(list(iter_scene_frames(folder, with_instance=False)), stats)
-    assert stats.windows >= 1 and len(stats.outputs) == stats.windows
+    bundle = checkpoint_bundle(tmp_path / "s1" / "checkpoint")
+    session = Session(bundle)
+    session.push_frames(iter_scene_frames(folder, with_instance=False))
+    assert session.stats.windows >= 1 and session.stats.outputs
+    for text in session.stats.outputs:  # the last windows' outputs: each parses whole (raises if not)
+        _core.parse_document(text)
+    graph = session.graph
     assert len(graph.room_polygon) >= 4  # carved from depth, whatever the model wrote
     assert all(obj.id.startswith(obj.label + "#") for obj in graph.objects)
+    choice = session.ask("Which is closer to the bed?", ["A. lamp", "B. chair", "C. desk"])
+    assert choice.text in ("A", "B", "C") and choice.source in ("engine", "model")
+    number = session.ask("How many chair(s) are in this room?")
+    assert number.value is not None and number.source in ("engine", "model")
+    direct = session.ask("Which is closer to the bed?", ["A. lamp", "B. chair"], scaffold=False)
+    assert direct.text in ("A", "B") and direct.source == "model"
+    bundle.lm.close()
 
 
 def test_parse_lines_keeps_good_lines_and_counts_bad_ones():

@@ -42,7 +42,7 @@ class ModelInfo:
 @dataclass
 class Bundle:
     folder: Path
-    manifest: dict
+    manifest: dict  # the export's manifest; empty for a checkpoint (torch_backends.checkpoint_bundle)
     config: ModelInfo
     tokenizer: object  # tokenizers.Tokenizer
     encoder: object  # encode(pixels, geometry, pose) -> [N, tokens_per_frame, hidden]

@@ -10,21 +10,29 @@ or where a bounded length keeps a runaway model from writing forever:
 - labels are at most MAX_LABEL_CHARS long (or one of the given labels), object numbers 1..999999;
 - a window writes at most ``max_elements`` lines, so generation under the grammar always ends.
 
-Predicates come from the C++ core (``_core.PREDICATES``), so a predicate the parser knows is the
-grammar's too.
+Predicates and task keys come from the C++ core (``_core.PREDICATES``, ``_core.TASK_KEYS``), so what
+the parser knows is the grammar's too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from ssr_runtime import _core
+from ssr_runtime.eval.records import NUMERIC_KEYS
 
 ROOT = "root"
 MAX_LABEL_CHARS = 24
 MAX_INTEGER_DIGITS = 4
 DEFAULT_MAX_ELEMENTS = 64
+MAX_COG_CHARS = 600  # a map line's body: a question's map names a few objects, ~15 characters each
 ANSWER_UNITS = ("m", "cm", "m2")
+
+# (fewest, most) labels of each task's program, as the parser checks them (docs/FORMATS.md)
+QUERY_LABELS = {"object_counting": (1, 1), "object_size_estimation": (1, 1), "object_abs_distance": (2, 2),
+                "room_size_estimation": (0, 0), "object_rel_distance": (3, 5), "object_rel_direction_easy": (3, 3),
+                "object_rel_direction_medium": (3, 3), "object_rel_direction_hard": (3, 3),
+                "route_planning": (3, 7), "obj_appearance_order": (2, 4)}
 
 _NUMBERS = rf"""
 sp      ::= " "
@@ -71,7 +79,41 @@ def window_grammar(labels: Iterable[str] | None = None, max_elements: int = DEFA
             + _label_rule(labels) + _BOX_VALUES + _NUMBERS)
 
 
-def answer_grammar() -> str:
-    """A stage-2 direct answer: `<ans> NUMBER [UNIT] </ans>` or `<ans> LETTER </ans>`, then the end."""
-    return (f'{ROOT}    ::= "<ans>" sp (num (sp unit)? | [A-Z]) sp "</ans>"\n'
+def _answer_rules(letters: Sequence[str] | None) -> str:
+    """`ans`: one of `letters` (a multiple-choice question: its options' letters), else a number with
+    an optional unit."""
+    if letters is not None:
+        bad = [x for x in letters if len(x) != 1 or not "A" <= x <= "Z"]
+        if not letters or bad:
+            raise ValueError(f"letters: expected option letters A..Z, got {list(letters)!r}")
+        value = f"({_alternatives(sorted(set(letters)))})"
+    else:
+        value = "num (sp unit)?"
+    return (f'ans     ::= "<ans>" sp {value} sp "</ans>"\n'
             f"unit    ::= {_alternatives(ANSWER_UNITS)}\n" + _NUMBERS)
+
+
+def _program(task: str, fewest: int, most: int) -> str:
+    labels = f" (sp label){{{fewest},{most}}}" if most else ""
+    return f'("<q> {task}"{labels} sp "</q>")'
+
+
+def answer_grammar(letters: Sequence[str] | None = None) -> str:
+    """A stage-2 direct answer, then the end: `<ans> LETTER </ans>` with one of `letters` (the
+    question's options), or without letters `<ans> NUMBER [UNIT] </ans>`."""
+    return f"{ROOT}    ::= ans\n" + _answer_rules(letters)
+
+
+def scaffold_grammar(letters: Sequence[str] | None = None) -> str:
+    """A stage-2 scaffold, then the end: an optional `<cog ...>` line (up to MAX_COG_CHARS of any text
+    but `<` up to `</cog>`: the parser checks it, and a bad map only loses the map), a `<q>` program (a
+    task key of the C++ core and as many labels as that task takes: QUERY_LABELS) and the answer as in `answer_grammar`.
+    So every scaffold has a program for the engine and an answer of the question's kind to fall back
+    on, within a bounded length. With `letters` the task is a multiple-choice one (not NUMERIC_KEYS);
+    without, any (a question without options may still ask to choose: the engine's choice is the
+    answer then)."""
+    tasks = [task for task in QUERY_LABELS if letters is None or task not in NUMERIC_KEYS]
+    return (f'{ROOT}    ::= (cog "\\n")? query "\\n" ans\n'
+            f'cog     ::= "<cog" [^<\\n]{{0,{MAX_COG_CHARS}}} "</cog>"\n'
+            f"query   ::= {' | '.join(_program(task, *QUERY_LABELS[task]) for task in tasks)}\n"
+            + _label_rule(None) + _answer_rules(letters))

@@ -7,8 +7,9 @@ objects' boxes and triplets, which the C++ core parses and merges (`runtime.merg
 the scene, not the stream: the graph, the floor grid the keyframes' rays carve (`FloorCarver`), the
 keyframes of one window and a bounded latency log.
 
-Questions (`ask`) go to the model over the objects they name; its scaffold's `<q>` program runs on the
-C++ query engine over the session graph (the model's own `<ans>` when the program cannot run).
+Questions (`ask`) go to the model over the graph text; it writes its scaffold under a grammar, and the
+scaffold's `<q>` program runs on the C++ query engine over the session graph (the model's own `<ans>`,
+always an option's letter or a number, when the program cannot run).
 
 Backends: the encoder as the export's TensorRT engine or on ONNX Runtime (`encoder="auto"`: the
 engine where it loads here, else ONNX Runtime), the language model on llama.cpp (or, exported with
@@ -39,9 +40,9 @@ from ssr_runtime.files import write_json_atomic
 from ssr_runtime.preprocess import GRID, IMAGE_SIZE, FrameBatch, FrameInputs, frame_inputs
 from ssr_runtime.reconstruct import FloorCarver, frame_rays
 from ssr_runtime.runtime.bundle import Bundle, load_bundle
-from ssr_runtime.runtime.grammars import window_grammar
+from ssr_runtime.runtime.grammars import answer_grammar, scaffold_grammar, window_grammar
 from ssr_runtime.runtime.merge import ReadStats, merge_window, parse_lines
-from ssr_runtime.training.samples import (MAX_NEW_TOKENS_ANSWER, MAX_NEW_TOKENS_WINDOW, NEW_MARK, SCAFFOLD_MARK,
+from ssr_runtime.training.samples import (DIRECT_MARK, MAX_NEW_TOKENS_ANSWER, MAX_NEW_TOKENS_WINDOW, NEW_MARK, SCAFFOLD_MARK,
                                           SPECIAL_TOKENS, WINDOW, known_text, local_object_ids, renamed,
                                           stage1_prompt, stage2_prompt, window_names)
 
@@ -291,21 +292,32 @@ class Session:
                                        "name one by its id")
             return matches[0].box
 
-    def ask(self, question: str, options: Sequence[str] | None = None) -> SessionAnswer:
+    def ask(self, question: str, options: Sequence[str] | None = None, scaffold: bool = True) -> SessionAnswer:
         """Answer a spatial question (VSI-Bench style; `options` like "A. left") over the graph so far
         (keyframes waiting for a full window are not read early, so asking does not change how the
-        stream is read). The model writes its scaffold (decoded without a grammar: lines that do not
-        parse are skipped); its <q> program runs on the C++ engine, else its own <ans> is taken.
-        Control tokens in the text are refused (ValueError)."""
+        stream is read). The model writes its scaffold under `scaffold_grammar`: a LocalCogMap, a `<q>`
+        program that the C++ engine runs on the graph, and its own `<ans>` (one of the options' letters,
+        or a number), taken when the program cannot run. A scaffold that runs out of tokens before its
+        `<ans>` is followed by a direct answer, so a question always gets an answer of its kind.
+        `scaffold=False`: the direct answer alone (the ablation). A bad option or a control token in
+        the text is refused (ValueError)."""
+        letters = option_letters(options)
         for field, text in [("question", question), *(("options", o) for o in options or ())]:
             control = next((token for token in SPECIAL_TOKENS if token in text), None)
             if control is not None:
                 raise ValueError(f"{field}: contains the model's control token {control!r}")
         started = time.perf_counter()
+        prompt = vsi_prompt(question, options)
         with self._lock:
             graph = self._current_graph()
-            prompt = vsi_prompt(question, options)
-            raw = self._generate(stage2_prompt(graph, prompt, SCAFFOLD_MARK), None, MAX_NEW_TOKENS_ANSWER)
+            raw = ""
+            if scaffold:
+                raw = self._generate(stage2_prompt(graph, prompt, SCAFFOLD_MARK), None, MAX_NEW_TOKENS_ANSWER,
+                                     scaffold_grammar(letters))
+            if model_answer(parse_lines(raw)[0]) is None:
+                direct = self._generate(stage2_prompt(graph, prompt, DIRECT_MARK), None, MAX_NEW_TOKENS_ANSWER,
+                                        answer_grammar(letters))
+                raw = f"{raw}\n{direct}" if raw else direct
             with _Timer(self.latency, "query"):
                 answer = _answer(graph, parse_lines(raw)[0], list(options or ()), raw, started)
         return answer
@@ -392,16 +404,34 @@ def _segments(ids: list[int], visual: np.ndarray | None, vis: int) -> list:
     return segments
 
 
+def option_letters(options: Sequence[str] | None) -> list[str] | None:
+    """The letters of VSI-style options ("A. left"), in order; None without options. An option of another
+    form, or a letter given twice, raises ValueError naming it."""
+    if not options:
+        return None
+    letters = []
+    for k, option in enumerate(options):
+        match = _OPTION.match(option)
+        if match is None:
+            raise ValueError(f"options[{k}]: expected 'LETTER. text' (like 'A. left'), got {option!r}")
+        if match.group(1) in letters:
+            raise ValueError(f"options[{k}]: letter {match.group(1)} is given twice")
+        letters.append(match.group(1))
+    return letters
+
+
 def engine_answer(graph: _core.SceneGraph, elements: list, options: Sequence[str]):
     """(text, value, unit, choice, evidence) of the first <q> program among `elements` run on `graph`
-    by the C++ engine; None when there is none, it cannot run, or (with `options`) its choice is not
-    an option. A choice becomes its option letter when `options` are given."""
+    by the C++ engine; None when there is none, it cannot run, or (with `options`) it gives a number or
+    a choice that is not an option. A choice becomes its option letter when `options` are given."""
     query = next((e for e in elements if isinstance(e, _core.Query)), None)
     if query is None:
         return None
     try:
         result = _core.run_query(graph, query)
     except (_core.QueryError, _core.InvalidInputError):
+        return None
+    if result.is_number and options:  # a numeric program for a multiple-choice question
         return None
     if result.is_number:
         return f"{result.value:.4g}", result.value, result.unit, None, tuple(result.evidence)

@@ -1,17 +1,21 @@
 """The PyTorch reference backends: the same interfaces as the runtime's, run on an ``SSRModel``.
 
 Used to check the exported backends against the model they came from, and to run a checkpoint
-without exporting it. Needs the ``train`` extra (torch, transformers).
+without exporting it (``checkpoint_bundle``: a Session on the torch model reads and answers exactly as
+on the exported one, grammars included). Needs the ``train`` extra (torch, transformers).
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import torch
 from transformers.cache_utils import DynamicCache
 
+from ssr_runtime.runtime.bundle import TOKENIZER_FILE, Bundle, ModelInfo
 from ssr_runtime.runtime.encoders import Encoder, EncoderShapes
 from ssr_runtime.runtime.llama_lm import GrammarVocabulary
 from ssr_runtime.runtime.lm import LanguageModel, TokenConstraint
@@ -48,8 +52,27 @@ class TorchLM(LanguageModel):
         self.capacity, self.eos_token_id = config.max_position_embeddings, config.eos_token_id
         self.device = next(self.lm.parameters()).device
         self._grammar_vocab = GrammarVocabulary(grammar_vocab, "TorchLM")
+        self._vocab_folder: tempfile.TemporaryDirectory | None = None
         self._cache = DynamicCache()
         super().__init__()
+
+    @classmethod
+    def with_own_vocabulary(cls, model, tokenizer) -> TorchLM:
+        """A TorchLM for a checkpoint that was never exported: its grammars use a GGUF written from
+        ``model`` and ``tokenizer`` into a temporary folder this object owns (removed by ``close``)."""
+        from ssr_runtime.export.gguf_writer import write_gguf
+
+        folder = tempfile.TemporaryDirectory(prefix="ssr-vocab-")
+        lm = cls(model, grammar_vocab=write_gguf(model.lm, model.config, tokenizer, Path(folder.name) / "lm-f16.gguf"))
+        lm._vocab_folder = folder
+        return lm
+
+    def close(self) -> None:
+        """Free the grammar vocabulary (llama.cpp) and remove a vocabulary file this object wrote."""
+        self._grammar_vocab.close()
+        if self._vocab_folder is not None:
+            self._vocab_folder.cleanup()
+            self._vocab_folder = None
 
     @torch.no_grad()
     def _forward(self, **inputs) -> np.ndarray:
@@ -71,3 +94,19 @@ class TorchLM(LanguageModel):
 
     def _constraint(self, grammar: str) -> TokenConstraint:
         return self._grammar_vocab.constraint(grammar)
+
+
+def checkpoint_bundle(checkpoint: str | os.PathLike, device: str = "cpu") -> Bundle:
+    """A checkpoint (``ssr train``) as a Bundle of the torch backends, for ``Session(bundle)``: the
+    reference that an export is compared with (``ssr eval --method model``). No manifest: a checkpoint
+    is checked by ``load_checkpoint`` (its tokenizer against its config)."""
+    from tokenizers import Tokenizer
+
+    from ssr_runtime.model import load_checkpoint
+
+    folder = Path(checkpoint)
+    model, tokenizer = load_checkpoint(folder, device)
+    c = model.config
+    info = ModelInfo(c.tokens_per_frame, c.hidden_size, c.vis_token_id, c.eos_token_id, c.max_position_embeddings)
+    return Bundle(folder, {}, info, Tokenizer.from_file(str(folder / TOKENIZER_FILE)), TorchEncoder(model),
+                  TorchLM.with_own_vocabulary(model, tokenizer))
