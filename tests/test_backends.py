@@ -467,10 +467,11 @@ def test_window_grammar_keeps_to_the_given_labels(trained, llama_lm, onnx_encode
 def test_answer_grammar_output_is_one_answer(trained, llama_lm, onnx_encoder):
     _, tokenizer, _ = trained
     for letters in (None, ["B", "D"]):
+        grammar = grammars.answer_grammar(letters)
         for segments in varied_prompts(trained, onnx_encoder, 4):
             llama_lm.reset()
             llama_lm.prefill(segments)
-            answer = _core.parse_answer(tokenizer.decode(llama_lm.generate(60, grammar=grammars.answer_grammar(letters))))
+            answer = _core.parse_answer(tokenizer.decode(llama_lm.generate(60, grammar=grammar)))
             assert (answer.value is not None) if letters is None else answer.choice in letters
 
 

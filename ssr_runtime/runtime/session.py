@@ -42,9 +42,9 @@ from ssr_runtime.reconstruct import FloorCarver, frame_rays
 from ssr_runtime.runtime.bundle import Bundle, load_bundle
 from ssr_runtime.runtime.grammars import answer_grammar, scaffold_grammar, window_grammar
 from ssr_runtime.runtime.merge import ReadStats, merge_window, parse_lines
-from ssr_runtime.training.samples import (DIRECT_MARK, MAX_NEW_TOKENS_ANSWER, MAX_NEW_TOKENS_WINDOW, NEW_MARK, SCAFFOLD_MARK,
-                                          SPECIAL_TOKENS, WINDOW, known_text, local_object_ids, renamed,
-                                          stage1_prompt, stage2_prompt, window_names)
+from ssr_runtime.training.samples import (DIRECT_MARK, MAX_NEW_TOKENS_ANSWER, MAX_NEW_TOKENS_WINDOW, NEW_MARK,
+                                          SCAFFOLD_MARK, SPECIAL_TOKENS, WINDOW, known_text, local_object_ids,
+                                          renamed, stage1_prompt, stage2_prompt, window_names)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 SESSION_FORMAT = "ssr-session"
