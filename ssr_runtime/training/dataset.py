@@ -41,8 +41,9 @@ from ssr_runtime.training import samples as texts
 from ssr_runtime.training.samples import KeyframeView, Sample
 
 PREPARE_FORMAT = "ssr-training-set"
-PREPARE_VERSION = 5  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels;
-# 4: label-list samples (kind "labels"); 5: label lists with each object's x, y; half the cog maps global
+PREPARE_VERSION = 6  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels;
+# 4: label-list samples (kind "labels"); 5: label lists with each object's x, y; half the cog maps global;
+# 6: half the stage-2 questions over a thinned graph (stage-1 samples as in 5)
 STAGE_FILES = {1: "stage1.jsonl", 2: "stage2.jsonl"}
 
 
@@ -112,7 +113,7 @@ def scene_samples(scan: Scan, questions: list[Question], seed: int,
     ids = texts.assign_ids(scene, scan.views)
     stage1 = texts.stage1_samples(scene, scan.views, scan.frames.geometry, ids, tokens_per_frame, rng)
     graph = texts.full_graph(scene, stage1.graph, scan.views, ids)
-    return stage1.samples, texts.stage2_samples(scene.scene_id, graph, questions)
+    return stage1.samples, texts.stage2_samples(scene.scene_id, graph, questions, rng)
 
 
 def save_npz_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:

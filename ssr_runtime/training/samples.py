@@ -29,6 +29,12 @@ LOCAL_COGMAP_RES_M = 0.5
 LOCAL_MARGIN_M = 0.3  # a known object is in a window's context when a patch point is this close to its box
 EMPTY_WINDOWS_PER_NONEMPTY = 0.5  # at most 1 empty-target window sample per 2 others: ≤ 1 in 3
 GLOBAL_COGMAP_SHARE = 0.5  # of the stage-1 cog-map samples, the share whose map is the global one
+# Stage 2: the share of questions asked over a thinned graph, and the chance that thinning drops an
+# object. The model answers over its own graphs, which miss objects; on true graphs only it learned
+# to read the question from the objects listed (a counting question over no listed object became a
+# room-size program: docs/MODEL.md, "Stage 2 over thinned graphs").
+THINNED_GRAPH_SHARE = 0.5
+THINNED_DROP_CHANCE = 0.5
 
 END = "<|endoftext|>"
 VIS = "<|vis|>"
@@ -426,12 +432,22 @@ def scaffold_lines(graph: _core.SceneGraph, question: Question) -> list[str]:
     return lines
 
 
-def stage2_samples(scene_id: str, graph: _core.SceneGraph, questions: Sequence[Question]) -> list[Sample]:
-    """Two samples per question: SCAFFOLD (cog map, query, answer) and DIRECT (the answer alone)."""
+def thinned(graph: _core.SceneGraph, rng: np.random.Generator) -> _core.SceneGraph:
+    """`graph` without a random part of its objects (each dropped with THINNED_DROP_CHANCE; no
+    triplets, the room outline kept)."""
+    return subgraph(graph, [o.id for o in graph.objects if rng.random() >= THINNED_DROP_CHANCE])
+
+
+def stage2_samples(scene_id: str, graph: _core.SceneGraph, questions: Sequence[Question],
+                   rng: np.random.Generator) -> list[Sample]:
+    """Two samples per question: SCAFFOLD (cog map, query, answer) and DIRECT (the answer alone),
+    over the whole graph or, for THINNED_GRAPH_SHARE of the questions, a `thinned` one. The query
+    and answer are the true ones either way; the cog map is of the objects the prompt lists."""
     samples = []
     for question in questions:
-        samples.append(Sample(scene_id, (), stage2_prompt(graph, question.prompt, SCAFFOLD_MARK),
-                              target_text(scaffold_lines(graph, question)), KIND_SCAFFOLD))
-        samples.append(Sample(scene_id, (), stage2_prompt(graph, question.prompt, DIRECT_MARK),
+        shown = thinned(graph, rng) if rng.random() < THINNED_GRAPH_SHARE else graph
+        samples.append(Sample(scene_id, (), stage2_prompt(shown, question.prompt, SCAFFOLD_MARK),
+                              target_text(scaffold_lines(shown, question)), KIND_SCAFFOLD))
+        samples.append(Sample(scene_id, (), stage2_prompt(shown, question.prompt, DIRECT_MARK),
                               target_text([answer_line(question)]), KIND_DIRECT))
     return samples
