@@ -314,12 +314,14 @@ class Session:
             if scaffold:
                 raw = self._generate(stage2_prompt(graph, prompt, SCAFFOLD_MARK), None, MAX_NEW_TOKENS_ANSWER,
                                      scaffold_grammar(letters))
-            if model_answer(parse_lines(raw)[0]) is None:
+            elements = parse_lines(raw)[0]
+            if model_answer(elements) is None:
                 direct = self._generate(stage2_prompt(graph, prompt, DIRECT_MARK), None, MAX_NEW_TOKENS_ANSWER,
                                         answer_grammar(letters))
                 raw = f"{raw}\n{direct}" if raw else direct
+                elements += parse_lines(direct)[0]
             with _Timer(self.latency, "query"):
-                answer = _answer(graph, parse_lines(raw)[0], list(options or ()), raw, started)
+                answer = _answer(graph, elements, list(options or ()), raw, started)
         return answer
 
     # --- persistence ---------------------------------------------------------------------------------
