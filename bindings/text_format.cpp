@@ -59,6 +59,23 @@ void bind_records(py::module_& m) {
         if (a.choice != 0) return py::str("Answer(choice={!r})").format(std::string(1, a.choice));
         return py::str("Answer(value={!r}, unit={!r})").format(*a.value, a.unit);
       });
+
+  py::class_<ssr::EngineResult>(m, "EngineResult",
+                                "A `<res>` element: the query engine's result of the `<q>` program before "
+                                "it, as the runtime writes it back for the model; `answer` None for "
+                                "`<res> none </res>` (the program could not run).")
+      .def(py::init([](std::optional<ssr::Answer> answer) { return ssr::EngineResult{std::move(answer)}; }),
+           py::arg("answer") = py::none())
+      .def_readonly("answer", &ssr::EngineResult::answer, "Answer, or None")
+      .def("__eq__", [](const ssr::EngineResult& a, const ssr::EngineResult& b) {
+        if (a.answer.has_value() != b.answer.has_value()) return false;
+        return !a.answer || (a.answer->value == b.answer->value && a.answer->unit == b.answer->unit &&
+                             a.answer->choice == b.answer->choice);
+      })
+      .def("__repr__", [](const ssr::EngineResult& r) {
+        if (!r.answer) return py::str("EngineResult(None)");
+        return py::str("EngineResult({!r})").format(py::cast(*r.answer));
+      });
 }
 
 void bind_formatters(py::module_& m) {
@@ -71,10 +88,11 @@ void bind_formatters(py::module_& m) {
   m.def("format_cogmap", &ssr::format_cogmap, py::arg("cogmap"),
         "One `<cog ...>` line. Anchor: object id, or 'camera'/'room' with `at`; cells 0..9, unique ids.");
   m.def("format_answer", &ssr::format_answer, py::arg("answer"), "One `<ans>` line.");
+  m.def("format_result", &ssr::format_result, py::arg("result"), "One `<res>` line (`<res> none </res>` without an answer).");
   m.def("format_query", &ssr::format_query, py::arg("query"),
         "One `<q>` line; the task must be in TASK_KEYS with its number of label arguments.");
   m.def("format_document", &ssr::format_document, py::arg("records"),
-        "The records (BoxText, Triplet, CogMap, Answer, Query) formatted one per line, joined with "
+        "The records (BoxText, Triplet, CogMap, Answer, Query, EngineResult) formatted one per line, joined with "
         "'\\n' (no trailing newline).");
 }
 
@@ -83,13 +101,14 @@ void bind_parsers(py::module_& m) {
   // for the call, so the GIL can be released while parsing.
   m.def("parse_document", &ssr::parse_document, py::arg("text"), GilFree(),
         "Every element of `text` (str or bytes), in order: a list of BoxText, Triplet, CogMap, "
-        "Answer and Query. ParseError (.line, .column: 1-based, columns in UTF-8 bytes) at the "
+        "Answer, Query and EngineResult. ParseError (.line, .column: 1-based, columns in UTF-8 bytes) at the "
         "first malformed character; text that ends inside an element is 'unterminated'.");
   m.def("parse_box", &ssr::parse_box, py::arg("text"), GilFree(), "Exactly one `<box>` element -> BoxText.");
   m.def("parse_triplet", &ssr::parse_triplet, py::arg("text"), GilFree(), "Exactly one `<tri>` element -> Triplet.");
   m.def("parse_cogmap", &ssr::parse_cogmap, py::arg("text"), GilFree(), "Exactly one `<cog ...>` element -> CogMap.");
   m.def("parse_answer", &ssr::parse_answer, py::arg("text"), GilFree(), "Exactly one `<ans>` element -> Answer.");
   m.def("parse_query", &ssr::parse_query, py::arg("text"), GilFree(), "Exactly one `<q>` element -> Query.");
+  m.def("parse_result", &ssr::parse_result, py::arg("text"), GilFree(), "Exactly one `<res>` element -> EngineResult.");
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ void require_cell_index(int index, const std::string& field) {
 
 // ---- parser -------------------------------------------------------------------------------------
 
-enum class Kind { kBox, kTriplet, kCogMap, kAnswer, kQuery };
+enum class Kind { kBox, kTriplet, kCogMap, kAnswer, kQuery, kResult };
 
 struct TagSpelling {
   std::string_view name;  // after '<'
@@ -108,7 +108,8 @@ constexpr TagSpelling kTags[] = {{"box", Kind::kBox, "<box>"},
                                  {"tri", Kind::kTriplet, "<tri>"},
                                  {"cog", Kind::kCogMap, "<cog>"},
                                  {"ans", Kind::kAnswer, "<ans>"},
-                                 {"q", Kind::kQuery, "<q>"}};
+                                 {"q", Kind::kQuery, "<q>"},
+                                 {"res", Kind::kResult, "<res>"}};
 
 // Single pass over the text, one character of lookahead, no recursion. Elements never span lines,
 // so the line only changes between elements.
@@ -247,7 +248,7 @@ class Parser {
 
   Kind open_tag() {
     const size_t start = pos_;
-    if (peek() != '<') fail("expected an element: <box>, <tri>, <cog ...>, <ans> or <q>");
+    if (peek() != '<') fail("expected an element: <box>, <tri>, <cog ...>, <ans>, <q> or <res>");
     ++pos_;
     const std::string_view name = scan_word();
     const auto tag = std::find_if(std::begin(kTags), std::end(kTags),
@@ -255,7 +256,7 @@ class Parser {
     if (tag == std::end(kTags)) {
       if (at_end()) fail_at(pos_, "unterminated element " + quoted("<" + std::string(name)));
       fail_at(start + 1, "unknown element " + quoted("<" + std::string(name)) +
-                             "; expected box, tri, cog, ans or q after '<'");
+                             "; expected box, tri, cog, ans, q or res after '<'");
     }
     open_tag_ = tag->shown;
     if (tag->kind == Kind::kCogMap) {
@@ -278,6 +279,7 @@ class Parser {
       case Kind::kCogMap: return cogmap();
       case Kind::kAnswer: return answer();
       case Kind::kQuery: return query();
+      case Kind::kResult: return result();
     }
     fail("unknown element kind");
   }
@@ -440,6 +442,24 @@ class Parser {
 
   Answer answer() {
     expect_blank("'<ans>'");
+    return answer_body("</ans>");
+  }
+
+  EngineResult result() {
+    expect_blank("'<res>'");
+    if (peek() == 'n') {
+      const size_t start = pos_;
+      const std::string_view word = scan_word();
+      if (word != "none") fail_at(start, "expected a number, an option letter A-Z or 'none'");
+      expect_blank("'none'");
+      close_tag("</res>", "'none'");
+      return EngineResult{};
+    }
+    return EngineResult{answer_body("</res>")};
+  }
+
+  // An answer's value (a number with an optional unit, or an option letter), then `closing`.
+  Answer answer_body(const char* closing) {
     Answer a;
     if (peek() >= 'A' && peek() <= 'Z') {
       a.choice = peek();
@@ -447,26 +467,26 @@ class Parser {
       require_more("the option letter");
       if (!is_blank(peek())) fail("expected a space after the option letter (one letter A-Z)");
       expect_blank("the option letter");
-      close_tag("</ans>", "the option letter");
+      close_tag(closing, "the option letter");
       return a;
     }
     if (peek() != '-' && !is_digit(peek())) fail("expected a number or an option letter A-Z");
     a.value = number("the answer value");
     expect_blank("the answer value");
     if (peek() == '<') {
-      close_tag("</ans>", "the answer value");
+      close_tag(closing, "the answer value");
       return a;
     }
-    a.unit = unit();
+    a.unit = unit(closing);
     expect_blank("the unit");
-    close_tag("</ans>", "the unit");
+    close_tag(closing, "the unit");
     return a;
   }
 
-  std::string unit() {
+  std::string unit(const char* closing) {
     const size_t start = pos_;
     const std::string_view word = scan_word();
-    if (word.empty()) fail("expected a unit (m, cm, m2) or '</ans>'");
+    if (word.empty()) fail(std::string("expected a unit (m, cm, m2) or '") + closing + "'");
     require_more("the unit");
     if (!is_unit(word)) fail_at(start, "unknown unit " + quoted(word) + " (expected m, cm or m2)");
     return std::string(word);
@@ -585,6 +605,12 @@ std::string format_answer(const Answer& answer) {
   return out + " </ans>";
 }
 
+std::string format_result(const EngineResult& result) {
+  if (!result.answer) return "<res> none </res>";
+  const std::string answer = format_answer(*result.answer);  // "<ans> BODY </ans>"
+  return "<res>" + answer.substr(5, answer.size() - 11) + "</res>";
+}
+
 std::string format_query(const Query& query) {
   const QueryArity arity = query_arity(query.task);
   const int n = static_cast<int>(query.args.size());
@@ -606,6 +632,7 @@ std::string format_element(const TextElement& element) {
     std::string operator()(const CogMap& m) const { return format_cogmap(m); }
     std::string operator()(const Answer& a) const { return format_answer(a); }
     std::string operator()(const Query& q) const { return format_query(q); }
+    std::string operator()(const EngineResult& r) const { return format_result(r); }
   };
   return std::visit(Formatter{}, element);
 }
@@ -626,5 +653,8 @@ Triplet parse_triplet(std::string_view text) { return parse_single<Triplet>(text
 CogMap parse_cogmap(std::string_view text) { return parse_single<CogMap>(text, Kind::kCogMap, "<cog>"); }
 Answer parse_answer(std::string_view text) { return parse_single<Answer>(text, Kind::kAnswer, "<ans>"); }
 Query parse_query(std::string_view text) { return parse_single<Query>(text, Kind::kQuery, "<q>"); }
+EngineResult parse_result(std::string_view text) {
+  return parse_single<EngineResult>(text, Kind::kResult, "<res>");
+}
 
 }  // namespace ssr

@@ -35,8 +35,15 @@ struct Answer {
   char choice = 0;              // 'A'..'Z' for a multiple-choice answer, 0 otherwise
 };
 
+// `<res> 3.52 m </res>`, `<res> B </res>` or `<res> none </res>`: what the query engine made of the
+// `<q>` program before it, as the runtime writes it back for the model to read (the model never
+// writes one). The body is an answer's; `none` (no `answer`) when the program could not run.
+struct EngineResult {
+  std::optional<Answer> answer;
+};
+
 // One element of a document, in the order the text holds them.
-using TextElement = std::variant<BoxText, Triplet, CogMap, Answer, Query>;
+using TextElement = std::variant<BoxText, Triplet, CogMap, Answer, Query, EngineResult>;
 
 // Longest number token the parser accepts, in characters (sign and point included).
 inline constexpr int kMaxNumberChars = 32;
@@ -53,6 +60,7 @@ std::string format_box(const BoxText& record);
 std::string format_triplet(const Triplet& triplet);
 std::string format_cogmap(const CogMap& map);
 std::string format_answer(const Answer& answer);
+std::string format_result(const EngineResult& result);
 std::string format_query(const Query& query);
 std::string format_element(const TextElement& element);
 // The elements joined with '\n' (no trailing newline).
@@ -66,6 +74,7 @@ BoxText parse_box(std::string_view text);
 Triplet parse_triplet(std::string_view text);
 CogMap parse_cogmap(std::string_view text);
 Answer parse_answer(std::string_view text);
+EngineResult parse_result(std::string_view text);
 Query parse_query(std::string_view text);
 
 }  // namespace ssr

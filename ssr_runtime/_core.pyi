@@ -7,7 +7,7 @@ import numpy
 import numpy.typing
 import os
 import typing
-__all__: list[str] = ['Answer', 'Box3D', 'BoxText', 'COGMAP_SIZE', 'CogMap', 'CogMapCell', 'CompositionReport', 'DIRECTION_BACK_MIN_DEG', 'Detection', 'DirectionAnswer', 'InvalidInputError', 'KeyframeSelector', 'LocalizationError', 'MAX_NUMBER_CHARS', 'MergeParams', 'Object', 'PATCH_FEATURES', 'PREDICATES', 'ParseError', 'Query', 'QueryError', 'QueryResult', 'ROUTE_BACK_MIN_DEG', 'ROUTE_FORWARD_MAX_DEG', 'RelDistanceAnswer', 'RouteAnswer', 'SceneGraph', 'SsrError', 'TASK_KEYS', 'Triplet', 'abs_distance', 'appearance_order', 'backproject', 'backproject_instances', 'box_distance', 'box_iou_3d', 'build_cogmap', 'build_cogmap_at', 'build_global_cogmap', 'derive_predicate', 'fit_box', 'format_answer', 'format_box', 'format_cogmap', 'format_document', 'format_query', 'format_triplet', 'localization_error', 'object_count', 'object_size', 'parse_answer', 'parse_box', 'parse_cogmap', 'parse_document', 'parse_query', 'parse_triplet', 'polygon_area', 'pool_patches', 'rel_direction', 'rel_distance', 'room_size', 'route_plan', 'run_query', 'validate_frame', 'voxel_downsample']
+__all__: list[str] = ['Answer', 'Box3D', 'BoxText', 'COGMAP_SIZE', 'CogMap', 'CogMapCell', 'CompositionReport', 'DIRECTION_BACK_MIN_DEG', 'Detection', 'DirectionAnswer', 'EngineResult', 'InvalidInputError', 'KeyframeSelector', 'LocalizationError', 'MAX_NUMBER_CHARS', 'MergeParams', 'Object', 'PATCH_FEATURES', 'PREDICATES', 'ParseError', 'Query', 'QueryError', 'QueryResult', 'ROUTE_BACK_MIN_DEG', 'ROUTE_FORWARD_MAX_DEG', 'RelDistanceAnswer', 'RouteAnswer', 'SceneGraph', 'SsrError', 'TASK_KEYS', 'Triplet', 'abs_distance', 'appearance_order', 'backproject', 'backproject_instances', 'box_distance', 'box_iou_3d', 'build_cogmap', 'build_cogmap_at', 'build_global_cogmap', 'derive_predicate', 'fit_box', 'format_answer', 'format_box', 'format_cogmap', 'format_document', 'format_query', 'format_result', 'format_triplet', 'localization_error', 'object_count', 'object_size', 'parse_answer', 'parse_box', 'parse_cogmap', 'parse_document', 'parse_query', 'parse_result', 'parse_triplet', 'polygon_area', 'pool_patches', 'rel_direction', 'rel_distance', 'room_size', 'route_plan', 'run_query', 'validate_frame', 'voxel_downsample']
 class SsrError(ValueError):
     pass
 class InvalidInputError(SsrError):
@@ -606,6 +606,22 @@ class Answer:
         """
         float, or None for a multiple-choice answer
         """
+class EngineResult:
+    """
+    A `<res>` element: the query engine's result of the `<q>` program before it, as the runtime writes it back for the model; `answer` None for `<res> none </res>` (the program could not run).
+    """
+    __hash__: typing.ClassVar[None] = None
+    def __eq__(self, arg0: EngineResult) -> bool:
+        ...
+    def __init__(self, answer: Answer | None = None) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def answer(self) -> Answer | None:
+        """
+        Answer, or None
+        """
 def abs_distance(graph: SceneGraph, a: str, b: str) -> float:
     """
     Metres between the closest points of the unique objects labelled a and b.
@@ -687,13 +703,17 @@ def format_cogmap(cogmap: CogMap) -> str:
     """
     One `<cog ...>` line. Anchor: object id, or 'camera'/'room' with `at`; cells 0..9, unique ids.
     """
-def format_document(records: collections.abc.Sequence[BoxText | Triplet | CogMap | Answer | Query]) -> str:
+def format_document(records: collections.abc.Sequence[BoxText | Triplet | CogMap | Answer | Query | EngineResult]) -> str:
     """
-    The records (BoxText, Triplet, CogMap, Answer, Query) formatted one per line, joined with '\\n' (no trailing newline).
+    The records (BoxText, Triplet, CogMap, Answer, Query, EngineResult) formatted one per line, joined with '\\n' (no trailing newline).
     """
 def format_query(query: Query) -> str:
     """
     One `<q>` line; the task must be in TASK_KEYS with its number of label arguments.
+    """
+def format_result(result: EngineResult) -> str:
+    """
+    One `<res>` line (`<res> none </res>` without an answer).
     """
 def format_triplet(triplet: Triplet) -> str:
     """
@@ -723,13 +743,17 @@ def parse_cogmap(text: str) -> CogMap:
     """
     Exactly one `<cog ...>` element -> CogMap.
     """
-def parse_document(text: str) -> list[BoxText | Triplet | CogMap | Answer | Query]:
+def parse_document(text: str) -> list[BoxText | Triplet | CogMap | Answer | Query | EngineResult]:
     """
-    Every element of `text` (str or bytes), in order: a list of BoxText, Triplet, CogMap, Answer and Query. ParseError (.line, .column: 1-based, columns in UTF-8 bytes) at the first malformed character; text that ends inside an element is 'unterminated'.
+    Every element of `text` (str or bytes), in order: a list of BoxText, Triplet, CogMap, Answer, Query and EngineResult. ParseError (.line, .column: 1-based, columns in UTF-8 bytes) at the first malformed character; text that ends inside an element is 'unterminated'.
     """
 def parse_query(text: str) -> Query:
     """
     Exactly one `<q>` element -> Query.
+    """
+def parse_result(text: str) -> EngineResult:
+    """
+    Exactly one `<res>` element -> EngineResult.
     """
 def parse_triplet(text: str) -> Triplet:
     """

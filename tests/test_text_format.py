@@ -66,6 +66,8 @@ def record_key(record):
         return ("ans", record.value, record.unit, record.choice)
     if isinstance(record, core.Query):
         return ("q", record.task, tuple(record.args))
+    if isinstance(record, core.EngineResult):
+        return ("res", None if record.answer is None else record_key(record.answer))
     raise TypeError(record)
 
 
@@ -91,7 +93,7 @@ def parse_or_error(data: bytes):
 
 def test_spec_has_an_example_of_every_element():
     kinds = {example.split()[0].rstrip(">") for example in spec_examples()}
-    assert kinds == {"<box", "<tri", "<cog", "<ans", "<q"}
+    assert kinds == {"<box", "<tri", "<cog", "<ans", "<q", "<res"}
 
 
 @pytest.mark.parametrize("example", spec_examples())
@@ -177,7 +179,8 @@ answers = st.one_of(
 queries = st.sampled_from(sorted(ARITY)).flatmap(
     lambda task: st.builds(core.Query, st.just(task),
                            st.lists(labels, min_size=ARITY[task][0], max_size=ARITY[task][1])))
-records = st.one_of(box_records, triplets, cogmaps, answers, queries)
+results = st.one_of(st.just(core.EngineResult()), st.builds(core.EngineResult, answers))
+records = st.one_of(box_records, triplets, cogmaps, answers, queries, results)
 
 
 @settings(max_examples=200)
@@ -191,9 +194,23 @@ def test_parse_of_format_gives_the_records_back(items):
 @given(records)
 def test_single_element_parsers_read_what_the_formatter_wrote(record):
     parse = {core.BoxText: core.parse_box, core.Triplet: core.parse_triplet, core.CogMap: core.parse_cogmap,
-             core.Answer: core.parse_answer, core.Query: core.parse_query}[type(record)]
+             core.Answer: core.parse_answer, core.Query: core.parse_query,
+             core.EngineResult: core.parse_result}[type(record)]
     text = core.format_document([record])
     assert record_key(parse(text)) == record_key(record)
+
+
+def test_engine_results_read_like_answers_or_none():
+    assert core.parse_result("<res>  2.41 m </res>") == core.EngineResult(core.Answer(2.41, "m"))
+    assert core.parse_result("<res> none </res>") == core.EngineResult() != core.EngineResult(core.Answer(choice="B"))
+    assert core.format_result(core.EngineResult(core.Answer(choice="B"))) == "<res> B </res>"
+    assert core.format_result(core.EngineResult()) == "<res> none </res>"
+    for text, message in [("<res> nothing </res>", "column 7: expected a number, an option letter A-Z or 'none'"),
+                          ("<res> none</res>", "column 11: expected"),
+                          ("<res> 2.41 m </ans>", "expected '</res>'"),
+                          ("<res> 2.41 km </res>", "unknown unit 'km'")]:
+        with pytest.raises(core.ParseError, match=message):
+            core.parse_result(text)
 
 
 def test_query_arity_matches_the_spec():
