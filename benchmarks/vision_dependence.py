@@ -44,7 +44,8 @@ def window_examples(tokenizer, cache: Path, scene_slice: slice, kind: str = KIND
         if s.scene_id in keep and s.target_document.strip():
             prompt = tokenizer(s.prompt, add_special_tokens=False)["input_ids"]
             target = tokenizer(s.target, add_special_tokens=False)["input_ids"]
-            examples.append(Example(prompt + target, len(prompt), s.scene_id, list(s.frames)))
+            examples.append(Example(prompt + target, [False] * len(prompt) + [True] * len(target), s.scene_id,
+                                    list(s.frames)))
     return examples
 
 

@@ -9,7 +9,7 @@ import sys
 
 # Modules with a `register(subparsers)` that adds their commands.
 _COMMAND_MODULES = ("ssr_runtime.data.cli", "ssr_runtime.training.cli", "ssr_runtime.eval.cli", "ssr_runtime.export.cli",
-                    "ssr_runtime.runtime.demo", "ssr_runtime.runtime.profile")
+                    "ssr_runtime.runtime.demo", "ssr_runtime.runtime.profile", "ssr_runtime.runtime.read")
 
 
 def build_parser() -> argparse.ArgumentParser:

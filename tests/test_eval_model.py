@@ -1,5 +1,6 @@
-"""The answer mapping the `model` method shares with the runtime's Session.ask: the model's <q>
-program run by the engine, else the model's own <ans>."""
+"""How a question's answer is made from the model's scaffold (shared by the `model` and `runtime`
+methods and the runtime's Session.ask): the engine runs the model's <q> program on the model's graph,
+its result is fed back as a <res> line, and the model's own <ans> is the answer."""
 
 from pathlib import Path
 
@@ -7,8 +8,9 @@ import pytest
 
 from ssr_runtime import _core
 from ssr_runtime.eval.harness import MethodOptions, create_method
-from ssr_runtime.eval.records import Question
-from ssr_runtime.runtime.session import engine_answer, model_answer
+from ssr_runtime.eval.methods.runtime import split_variant
+from ssr_runtime.eval.structured import result_line, run_program
+from ssr_runtime.runtime.session import _answer, model_answer
 
 
 def graph():
@@ -19,30 +21,43 @@ def graph():
     return g
 
 
-def question(key, options=None, truth=1.0):
-    return Question("q", "s", key, "?", options, truth, {"task": key, "args": []})
-
-
 def test_model_answer_reads_the_first_answer():
     assert model_answer(_core.parse_document("<ans> 2.50 m </ans>\n<ans> B </ans>"))[:3] == ("2.5", 2.5, "m")
     assert model_answer(_core.parse_document("<ans> C </ans>"))[0] == "C"
+    assert model_answer(_core.parse_document("<res> 2.00 </res>")) is None  # the engine's is not the model's
     assert model_answer([]) is None
 
 
 def test_engine_runs_the_models_program_on_the_models_graph():
-    elements = _core.parse_document("<q> object_abs_distance bed lamp </q>\n<ans> 9.00 m </ans>")
-    assert float(engine_answer(graph(), elements, ())[0]) == pytest.approx(1.35)
-    program = _core.parse_document("<q> object_rel_distance bed lamp tv </q>")
-    text, _, _, choice, evidence = engine_answer(graph(), program, ("A. lamp", "B. tv"))
-    assert (text, choice) == ("A", "lamp") and "lamp#1" in evidence
-    assert engine_answer(graph(), program, ())[0] == "lamp"  # no options: the choice itself
+    result = run_program(graph(), _core.parse_query("<q> object_abs_distance bed lamp </q>"))
+    assert result.value == pytest.approx(1.35) and result.unit == "m"
+    assert result_line(result) == "<res> 1.35 m </res>"
+    program = _core.parse_query("<q> object_rel_distance bed lamp tv </q>")
+    result = run_program(graph(), program, ("A. lamp", "B. tv"))
+    assert (result.text, result.choice) == ("A", "lamp") and "lamp#1" in result.evidence
+    assert result_line(result) == "<res> A </res>"
+    choice = run_program(graph(), program)
+    assert choice.text == "lamp" and result_line(choice) == "<res> none </res>"  # no options: no letter to feed
 
 
-def test_engine_declines_a_missing_object_or_a_choice_that_is_no_option():
-    assert engine_answer(graph(), _core.parse_document("<q> object_size_estimation sofa </q>"), ()) is None
-    program = _core.parse_document("<q> object_rel_distance bed lamp tv </q>")
-    assert engine_answer(graph(), program, ("A. tv", "B. sofa")) is None
-    assert engine_answer(graph(), _core.parse_document("<ans> 3 </ans>"), ()) is None
+def test_engine_declines_a_missing_object_a_number_for_options_or_a_choice_that_is_no_option():
+    assert run_program(graph(), _core.parse_query("<q> object_size_estimation sofa </q>")) is None
+    assert run_program(graph(), _core.parse_query("<q> object_counting bed </q>"), ("A. 1", "B. 2")) is None
+    assert run_program(graph(), _core.parse_query("<q> object_rel_distance bed lamp tv </q>"), ("A. tv", "B. sofa")) is None
+    assert result_line(None) == "<res> none </res>"
+
+
+def test_the_result_answers_only_when_the_graph_holds_what_the_program_names():
+    own = _core.parse_document("<ans> 3.00 </ans>")
+    counted = run_program(graph(), _core.parse_query("<q> object_counting bed </q>"))
+    assert counted.grounded and counted.text == "1.00"
+    answer = _answer(own, counted, "raw", 0.0)
+    assert (answer.text, answer.source, answer.engine, answer.objects) == ("1.00", "engine", "1.00", ("bed#1",))
+    absent = run_program(graph(), _core.parse_query("<q> object_counting sofa </q>"))
+    assert not absent.grounded and absent.text == "0.00" and result_line(absent) == "<res> 0.00 </res>"
+    answer = _answer(own, absent, "raw", 0.0)
+    assert (answer.text, answer.source, answer.engine) == ("3", "model", "0.00")  # a room the question says has a sofa
+    assert _answer([], None, "raw", 0.0).source == "none"
 
 
 def test_create_checks_its_options(tmp_path):
@@ -50,3 +65,12 @@ def test_create_checks_its_options(tmp_path):
         create_method("model", MethodOptions(tmp_path, [], 0))
     with pytest.raises(ValueError, match="--variant"):
         create_method("model", MethodOptions(tmp_path, [], 0, checkpoint=Path(tmp_path), variant="loud"))
+
+
+def test_runtime_variant_is_an_answer_mode_and_or_a_model_file():
+    assert split_variant(None) == ("scaffold", None)
+    assert split_variant("direct") == ("direct", None)
+    assert split_variant("lm-f16.gguf") == ("scaffold", "lm-f16.gguf")
+    assert split_variant("engine, lm.onnx") == ("engine", "lm.onnx")
+    with pytest.raises(ValueError, match="at most one answer mode"):
+        split_variant("direct,engine")

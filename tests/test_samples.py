@@ -304,8 +304,11 @@ def test_stage2_targets_parse_and_their_query_answers_the_question(built, questi
             assert scaffold.prompt.endswith(f"{q.prompt}\n{S.SCAFFOLD_MARK}\n")
             assert direct.prompt.endswith(f"{q.prompt}\n{S.DIRECT_MARK}\n")
             records = parse_target(scaffold)
-            query, answer = records[-2], records[-1]
+            query, fed, answer = records[-3:]
             assert parse_target(direct) == [answer]
+            assert isinstance(fed, _core.EngineResult)  # the engine's result on the graph shown
+            if fed.answer is not None:
+                assert (fed.answer.value is not None) if q.is_numeric else fed.answer.choice in q.letters
             assert query.task == q.question_type and list(query.args) == engine_args(q)
             result = _core.run_query(truth, query)
             if q.is_numeric:
@@ -314,7 +317,7 @@ def test_stage2_targets_parse_and_their_query_answers_the_question(built, questi
             else:
                 assert answer.choice == q.ground_truth
                 assert q.letter_of(choice_text(q, result)) == q.ground_truth
-            assert len(records) in (2, 3) and all(isinstance(r, _core.CogMap) for r in records[:-2])
+            assert len(records) in (3, 4) and all(isinstance(r, _core.CogMap) for r in records[:-3])
 
 
 def test_stage2_prompts_hold_the_objects_the_question_names_or_a_thinned_part(built, questions):
@@ -337,6 +340,49 @@ def test_stage2_prompts_hold_the_objects_the_question_names_or_a_thinned_part(bu
             else:
                 assert maps == []
     assert whole > 0 and thinned > 0, "some questions over the whole graph, some over a thinned one"
+
+
+def test_results_on_the_whole_graph_are_the_truth(scans, questions):
+    """The engine's `<res>` over the true graph is the benchmark's answer (numbers to the generator's
+    rounding), so a model learns to trust a result over a graph that holds the objects."""
+    for scan in scans:
+        truth = ground_truth_graph(scan.scene)
+        for q in questions[scan.scene.scene_id]:
+            line = S.scaffold_lines(truth, q)[-2]
+            fed = _core.parse_result(line)
+            if q.is_numeric:
+                assert fed.answer.value == pytest.approx(q.ground_truth, rel=0.01, abs=0.0051), line
+            else:
+                assert fed.answer.choice == q.ground_truth, line
+
+
+def test_stage2_over_an_own_graph_shows_it_and_feeds_its_results(scans, questions):
+    """With a model's own graph, part of the questions are asked over it: the prompt lists its named
+    objects, and the `<res>` is the engine's on it (here a graph of one chair: most programs fail)."""
+    scan = scans[0]
+    qs = questions[scan.scene.scene_id]
+    own = _core.SceneGraph()
+    own.add_object(_core.Object("chair", _core.Box3D((1.0, 1.0, 0.4), (0.5, 0.5, 0.8), 0.0), first_seen=0.0))
+    own.room_polygon = [(0.0, 0.0), (2.0, 0.0), (2.0, 3.0), (0.0, 3.0)]
+    stage2 = S.stage2_samples(scan.scene.scene_id, ground_truth_graph(scan.scene), qs, np.random.default_rng(0), own)
+    over_own = 0
+    for q, scaffold in zip(qs, stage2[0::2]):
+        if scaffold.prompt == S.stage2_prompt(S.subgraph(own, S.question_object_ids(own, q.prompt)), q.prompt,
+                                              S.SCAFFOLD_MARK):
+            over_own += 1
+            fed = [r for r in parse_target(scaffold) if isinstance(r, _core.EngineResult)]
+            expected = _core.parse_result(S.scaffold_lines(own, q)[-2])
+            assert fed == [expected]
+            if q.question_type == "room_size_estimation":
+                assert expected.answer.value == pytest.approx(6.0) and expected.answer.unit == "m2"
+    assert 0 < over_own < len(qs)
+
+
+def test_target_pieces_feed_the_result_line_and_generate_the_rest():
+    target = "<q> object_counting chair </q>\n<res> 2.00 </res>\n<ans> 3.00 </ans>" + S.END
+    assert S.target_pieces(target) == [("<q> object_counting chair </q>", True), ("\n<res> 2.00 </res>\n", False),
+                                       ("<ans> 3.00 </ans>" + S.END, True)]
+    assert S.target_pieces("<ans> B </ans>" + S.END) == [("<ans> B </ans>" + S.END, True)]
 
 
 # --- determinism, bad input, files -------------------------------------------------------------------
@@ -383,7 +429,26 @@ def test_prepare_writes_loadable_files(data_dir, tmp_path):
     assert all(len(frames) == 0 for _, frames in iter_samples(out, 2))
     corpus = (out / "corpus.txt").read_text()
     assert corpus == "".join(s.text + "\n" for s in stage1 + stage2)
+    assert "graphs" not in manifest
     # Two worker processes give the same files.
     prepare(data_dir, tmp_path / "b", seed=3, tokens_per_frame=TOKENS, workers=2, progress=False)
     for name in ("stage1.jsonl", "stage2.jsonl", "corpus.txt", "prepare.json"):
         assert (out / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_prepare_over_own_graphs_needs_one_per_scan(data_dir, scans, tmp_path):
+    graphs = tmp_path / "graphs"
+    graphs.mkdir()
+    (graphs / "scene_000011.json").write_text(ground_truth_graph(scans[0].scene).to_json())
+    with pytest.raises(FileNotFoundError, match="graphs: no graph of scene_000012"):
+        prepare(data_dir, tmp_path / "a", seed=3, tokens_per_frame=TOKENS, progress=False, graphs=graphs)
+    (graphs / "scene_000012.json").write_text("{}")
+    with pytest.raises(ValueError, match="scene_000012.json: not a scene graph"):
+        prepare(data_dir, tmp_path / "a", seed=3, tokens_per_frame=TOKENS, progress=False, graphs=graphs)
+    (graphs / "scene_000012.json").write_text(_core.SceneGraph().to_json())
+    manifest = prepare(data_dir, tmp_path / "a", seed=3, tokens_per_frame=TOKENS, progress=False, graphs=graphs)
+    assert manifest["graphs"] == str(graphs) and len(manifest["graphs_digest"]) == 12
+    plain = prepare(data_dir, tmp_path / "b", seed=3, tokens_per_frame=TOKENS, progress=False)
+    assert load_samples(tmp_path / "a", 1) == load_samples(tmp_path / "b", 1)  # stage 1 never reads them
+    assert load_samples(tmp_path / "a", 2) != load_samples(tmp_path / "b", 2)
+    assert plain["samples"]["stage2"] == manifest["samples"]["stage2"]

@@ -48,7 +48,7 @@ class NoFrames:
 
 def test_labels_and_digits_are_the_tokens_after_their_marks_and_without_marks_accuracy_is_none():
     # target: "<box" ">" LABEL (a hit), X "=" 8 (a digit, missed), X "=" LABEL (a hit), "<box" 9 8 (no mark)
-    examples = [Example([1, 2, BOX, CLOSE, LABEL, X, EQ, 8, X, EQ, LABEL, BOX, 9, 8], 2, "a", [0])]
+    examples = [Example([1, 2, BOX, CLOSE, LABEL, X, EQ, 8, X, EQ, LABEL, BOX, 9, 8], [False] * 2 + [True] * 12, "a", [0])]
     result = vd.score(ConstantModel(), NoFrames(), examples, examples, MARKS)
     assert result.label_accuracy == 1.0 and result.coordinate_accuracy == 0.5 and result.loss > 0
     unmarked = vd.score(ConstantModel(), NoFrames(), examples, examples, None)
@@ -65,5 +65,5 @@ def test_marks_need_single_tokens():
 
 
 def test_a_window_without_another_scene_of_its_frame_count_is_its_own_donor():
-    a, b, c = Example([1], 0, "s1", [0]), Example([1], 0, "s2", [0]), Example([1], 0, "s3", [0, 1])
+    a, b, c = Example([1], [True], "s1", [0]), Example([1], [True], "s2", [0]), Example([1], [True], "s3", [0, 1])
     assert vd.donors([a, b, c]) == [b, a, c]

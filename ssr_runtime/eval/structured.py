@@ -7,7 +7,10 @@ letter of the option whose text matches the engine's answer.
 
 from __future__ import annotations
 
+import re
 from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ssr_runtime import _core
@@ -83,3 +86,57 @@ def answer_from_graph(graph: _core.SceneGraph, question: Question) -> str:
     if result.is_number:
         return f"{result.value:.4g}"
     return question.letter_of(choice_text(question, result)) or ""
+
+
+# --- a program's result, as the runtime feeds it back to the model -----------------------------------
+
+OPTION_PATTERN = re.compile(r"^([A-Z])\. (.+)$")
+
+
+@dataclass(frozen=True)
+class ProgramResult:
+    """What the C++ engine made of a `<q>` program: `text` is a number (canonical, two decimals) or an
+    option letter (the option text itself without options); `evidence` the ids it rests on;
+    `grounded`: every label the program names has an object in the graph (a count of a label the graph
+    lacks is 0, which says nothing about a room that the question says holds it)."""
+
+    text: str
+    value: float | None
+    unit: str
+    choice: str | None
+    evidence: tuple[str, ...]
+    grounded: bool
+
+
+def run_program(graph: _core.SceneGraph, query: _core.Query, options: Sequence[str] = ()) -> ProgramResult | None:
+    """`query` run on `graph`; None when it cannot run (an object it names is missing or ambiguous)
+    or, with `options`, when it gives a number or a choice that is not one of them."""
+    try:
+        result = _core.run_query(graph, query)
+    except (_core.QueryError, _core.InvalidInputError):
+        return None
+    evidence = tuple(result.evidence)
+    grounded = all(graph.objects_with_label(label) for label in query.args)
+    if result.is_number:
+        if options:
+            return None
+        text = _core.format_answer(_core.Answer(value=result.value)).split()[1]
+        return ProgramResult(text, result.value, result.unit, None, evidence, grounded)
+    choice = engine_choice_text(query.task, result.choice)
+    if not options:
+        return ProgramResult(choice, None, "", choice, evidence, grounded)
+    letters = {m.group(2).strip().lower(): m.group(1) for m in map(OPTION_PATTERN.match, options) if m}
+    if choice.lower() not in letters:
+        return None
+    return ProgramResult(letters[choice.lower()], None, "", choice, evidence, grounded)
+
+
+def result_line(result: ProgramResult | None) -> str:
+    """The `<res>` line the runtime writes after the model's `<q>`, before the model's own `<ans>`
+    (docs/FORMATS.md): the number with its unit, or the option letter; `<res> none </res>` when the
+    program could not run (or, without options, gave a choice, which no letter names)."""
+    if result is None or (result.value is None and result.text == result.choice):
+        return _core.format_result(_core.EngineResult())
+    if result.value is None:
+        return _core.format_result(_core.EngineResult(_core.Answer(choice=result.text)))
+    return _core.format_result(_core.EngineResult(_core.Answer(value=result.value, unit=result.unit)))

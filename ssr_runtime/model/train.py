@@ -33,7 +33,7 @@ from ssr_runtime.model import SSRConfig, SSRModel, load_checkpoint, save_checkpo
 from ssr_runtime.model.modeling import frame_tensors
 from ssr_runtime.preprocess import FrameBatch
 from ssr_runtime.training import dataset
-from ssr_runtime.training.samples import Sample
+from ssr_runtime.training.samples import Sample, target_pieces
 
 IGNORE = -100
 CHECKPOINT_DIR = "checkpoint"
@@ -55,6 +55,7 @@ class TrainSettings:
     vision_lr_scale: float = 0.1  # the ViT and geometry MLP learn at this fraction of lr after pre-training
     # (stage 2 too, whose encoder stage 1 pre-trained; encoder_epochs = 0 means none was)
     init: Path | None = None  # stage 2: the stage-1 output folder (or its checkpoint/)
+    graphs: Path | None = None  # stage 2: a model's own graphs of the scans (`ssr read`), asked over in part
     steps: int = 1000
     batch_tokens: int = 4096  # padded tokens per batch (batch size × longest sample)
     lr: float = 1e-3
@@ -75,10 +76,11 @@ class TrainSettings:
 
 @dataclass
 class Example:
-    """One tokenized sample: ids = prompt + target; the loss covers the target only."""
+    """One tokenized sample: ids = prompt + target; the loss covers the ids the model writes
+    (`generated`), not the prompt nor the runtime's lines fed into the target."""
 
     ids: list[int]
-    prompt_len: int
+    generated: list[bool]
     scene_id: str
     frames: list[int]
 
@@ -103,14 +105,19 @@ class FrameStore:
 
 
 def tokenize(samples: list[Sample], tokenizer, max_len: int, progress: bool = True) -> list[Example]:
-    """Prompt and target are tokenized apart, as at inference (the prompt is fed, the target
-    generated); samples longer than the model's context are dropped."""
+    """Prompt and the target's pieces (`samples.target_pieces`) are tokenized apart, as at inference
+    (the prompt and the runtime's lines are fed, the rest generated); samples longer than the model's
+    context are dropped."""
     examples = []
     for sample in tqdm(samples, desc="tokenize", unit="sample", leave=False, disable=not progress):
-        prompt = tokenizer(sample.prompt, add_special_tokens=False)["input_ids"]
-        target = tokenizer(sample.target, add_special_tokens=False)["input_ids"]
-        if len(prompt) + len(target) <= max_len:
-            examples.append(Example(prompt + target, len(prompt), sample.scene_id, list(sample.frames)))
+        ids = tokenizer(sample.prompt, add_special_tokens=False)["input_ids"]
+        generated = [False] * len(ids)
+        for text, written in target_pieces(sample.target):
+            piece = tokenizer(text, add_special_tokens=False)["input_ids"]
+            ids += piece
+            generated += [written] * len(piece)
+        if len(ids) <= max_len:
+            examples.append(Example(ids, generated, sample.scene_id, list(sample.frames)))
     return examples
 
 
@@ -144,7 +151,7 @@ def collate(batch: list[Example], pad_id: int) -> tuple[torch.Tensor, torch.Tens
     for row, e in enumerate(batch):
         n = len(e.ids)
         ids[row, :n] = torch.tensor(e.ids)
-        labels[row, e.prompt_len:n] = ids[row, e.prompt_len:n]
+        labels[row, :n] = torch.where(torch.tensor(e.generated), ids[row, :n], IGNORE)
         mask[row, :n] = 1
     return ids, labels, mask
 
@@ -157,11 +164,16 @@ def learning_rate(step: int, peak: float, steps: int, warmup_steps: int) -> floa
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def prepared(data: Path, tokens_per_frame: int, seed: int, progress: bool) -> Path:
-    """The prepared training set of `data` (made on first use; reused after)."""
-    cache = Path(data) / ".prepared" / f"v{dataset.PREPARE_VERSION}-tpf{tokens_per_frame}-seed{seed}"
+def prepared(data: Path, tokens_per_frame: int, seed: int, progress: bool, graphs: Path | None = None) -> Path:
+    """The prepared training set of `data` (made on first use; reused after), with stage 2 partly over
+    `graphs` when given (a cache of its own, named by the graphs' digest)."""
+    name = f"v{dataset.PREPARE_VERSION}-tpf{tokens_per_frame}-seed{seed}"
+    if graphs is not None:
+        name += f"-graphs{dataset.graphs_digest(graphs)}"
+    cache = Path(data) / ".prepared" / name
     if not (cache / "prepare.json").is_file():
-        dataset.prepare(data, cache, seed=seed, tokens_per_frame=tokens_per_frame, workers=2, progress=progress)
+        dataset.prepare(data, cache, seed=seed, tokens_per_frame=tokens_per_frame, workers=2, progress=progress,
+                        graphs=graphs)
     return cache
 
 
@@ -177,6 +189,8 @@ def _samples(s: TrainSettings, cache: Path, rng: random.Random) -> list[Sample]:
 def _start(s: TrainSettings, out: Path, progress: bool):
     """(model, tokenizer, prepared data): resumed, from the stage-1 checkpoint, or new (stage 1:
     the tokenizer is trained on the prepared texts first)."""
+    if s.stage == 1 and s.graphs is not None:
+        raise ValueError("--graphs: stage 2 only (stage 1 reads the scans' annotations)")
     if (out / STATE_FILE).is_file():
         model, tokenizer = load_checkpoint(out / CHECKPOINT_DIR)
     elif s.stage == 2:
@@ -191,7 +205,7 @@ def _start(s: TrainSettings, out: Path, progress: bool):
         corpus = (cache / "corpus.txt").read_text().splitlines()
         tokenizer = train_tokenizer(corpus, vocab_size=s.vocab_size)
         return SSRModel(SSRConfig.preset(s.config, tokenizer=tokenizer, **overrides)), tokenizer, cache
-    return model, tokenizer, prepared(s.data, model.config.tokens_per_frame, s.seed, progress)
+    return model, tokenizer, prepared(s.data, model.config.tokens_per_frame, s.seed, progress, s.graphs)
 
 
 def train(s: TrainSettings, progress: bool = True) -> Path:

@@ -106,14 +106,15 @@ def answer_grammar(letters: Sequence[str] | None = None) -> str:
 
 def scaffold_grammar(letters: Sequence[str] | None = None) -> str:
     """A stage-2 scaffold, then the end: an optional `<cog ...>` line (up to MAX_COG_CHARS of any text
-    but `<`, then `</cog>`: the parser checks it, and a bad map only loses the map), a `<q>` program
-    (a task key of the C++ core with as many labels as that task takes: QUERY_LABELS) and the answer
-    as in `answer_grammar`. So every scaffold has a program for the engine and an answer of the
-    question's kind to fall back on, within a bounded length. With `letters` the task is a
-    multiple-choice one (not NUMERIC_KEYS); without, any (a question without options may still ask
-    to choose: the engine's choice is the answer then)."""
+    but `<`, then `</cog>`: the parser checks it, and a bad map only loses the map) and a `<q>` program
+    (a task key of the C++ core with as many labels as that task takes: QUERY_LABELS), within a
+    bounded length. The runtime then writes the program's `<res>` and the model answers under
+    `answer_grammar`. With `letters` the task is a multiple-choice one (not NUMERIC_KEYS); without,
+    any (a question without options may still ask to choose: the engine's choice is the answer then)."""
+    if letters is not None:
+        _answer_rules(letters)  # the same check of the letters as the answer's
     tasks = [task for task in QUERY_LABELS if letters is None or task not in NUMERIC_KEYS]
-    return (f'{ROOT}    ::= (cog "\\n")? query "\\n" ans\n'
+    return (f'{ROOT}    ::= (cog "\\n")? query\n'
             f'cog     ::= "<cog" [^<\\n]{{0,{MAX_COG_CHARS}}} "</cog>"\n'
             f"query   ::= {' | '.join(_program(task, *QUERY_LABELS[task]) for task in tasks)}\n"
-            + _label_rule(None) + _answer_rules(letters))
+            'sp      ::= " "\n' + _label_rule(None))

@@ -7,9 +7,11 @@ objects' boxes and triplets, which the C++ core parses and merges (`runtime.merg
 the scene, not the stream: the graph, the floor grid the keyframes' rays carve (`FloorCarver`), the
 keyframes of one window and a bounded latency log.
 
-Questions (`ask`) go to the model over the graph text; it writes its scaffold under a grammar, and the
-scaffold's `<q>` program runs on the C++ query engine over the session graph (the model's own `<ans>`,
-always an option's letter or a number, when the program cannot run).
+Questions (`ask`) go to the model over the graph text; it writes its scaffold under a grammar, the
+scaffold's `<q>` program runs on the C++ query engine over the session graph, the runtime feeds the
+result back (`<res>`), and the model writes its own `<ans>` (always an option's letter or a number).
+The engine's result answers when the graph holds every object the program names; the model's
+`<ans>` otherwise.
 
 Backends: the encoder as the export's TensorRT engine or on ONNX Runtime (`encoder="auto"`: the
 engine where it loads here, else ONNX Runtime), the language model on llama.cpp (or, exported with
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import math
-import re
 import threading
 import time
 from collections import deque
@@ -35,7 +36,7 @@ from ssr_runtime import _core
 from ssr_runtime.data.readers import RGBDFrame
 from ssr_runtime.eval.questions import display_name
 from ssr_runtime.eval.records import vsi_prompt
-from ssr_runtime.eval.structured import engine_choice_text
+from ssr_runtime.eval.structured import OPTION_PATTERN, ProgramResult, result_line, run_program
 from ssr_runtime.files import write_json_atomic
 from ssr_runtime.preprocess import GRID, IMAGE_SIZE, FrameBatch, FrameInputs, frame_inputs
 from ssr_runtime.reconstruct import FloorCarver, frame_rays
@@ -51,22 +52,25 @@ SESSION_FORMAT = "ssr-session"
 SESSION_VERSION = 1
 LATENCY_SAMPLES = 4096  # per stage: the log stays bounded on an endless stream
 STAGES = ("preprocess", "encoder", "prefill", "decode", "parse_merge", "query")
-_OPTION = re.compile(r"^([A-Z])\. (.+)$")
 
 
 @dataclass(frozen=True)
 class SessionAnswer:
     """An answer: `text` as a VSI-Bench scorer reads it (a number, or an option letter when the question
-    has options, else the engine's choice text), its `value`/`unit` or `choice`, the ids of the
-    objects it rests on, where it came from ('engine': the model's query program run on the graph;
-    'model': the model's own <ans>; 'none'), the model's raw output and the latency in seconds."""
+    has options, else the engine's choice text), its `value`/`unit` or `choice`, and its `source`:
+    'engine' (the C++ engine's result of the model's `<q>` program, taken when every object the program
+    names is in the graph), 'model' (the model's own `<ans>`, written after it read that result) or
+    'none'. `engine` is the engine's result either way ('' when there was no program or it could not
+    run), `objects` the ids it rests on; then the model's raw output (the runtime's `<res>` line
+    included) and the latency in seconds."""
 
     text: str
     value: float | None
     unit: str
     choice: str | None
-    objects: tuple[str, ...]
     source: str
+    engine: str
+    objects: tuple[str, ...]
     raw: str
     latency_s: float
 
@@ -215,19 +219,23 @@ class Session:
                                self.config.tokens_per_frame, NEW_MARK)
         with _Timer(self.latency, "encoder"):
             tokens = self.encoder.encode(batch.pixels, batch.geometry, batch.pose)
-        text = self._generate(prompt, tokens.reshape(-1, tokens.shape[-1]), MAX_NEW_TOKENS_WINDOW,
-                              self._window_grammar)
+        text = self._generate(self._encode(prompt), tokens.reshape(-1, tokens.shape[-1]), MAX_NEW_TOKENS_WINDOW,
+                              self._window_grammar)[0]
         with _Timer(self.latency, "parse_merge"):
             self.stats.outputs.append(text)
             if len(self.stats.outputs) > WINDOW:  # keep the last few outputs for inspection only
                 self.stats.outputs.pop(0)
             merge_window(self._graph, text, times[0], names, self.merge_params, self.stats)
 
-    def _generate(self, prompt: str, visual: np.ndarray | None, max_new_tokens: int, grammar: str | None = None) -> str:
-        """Greedy continuation of `prompt`, its <|vis|> slots filled with `visual` rows in order. The
-        LM's cache keeps the longest prefix shared with the previous prompt; after a failure it is
-        cleared, so one bad request never breaks the next."""
-        ids = self.tokenizer.encode(prompt).ids
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text).ids
+
+    def _generate(self, ids: list[int], visual: np.ndarray | None, max_new_tokens: int,
+                  grammar: str | None = None) -> tuple[str, list[int]]:
+        """(text, token ids) of the greedy continuation of `ids`, its <|vis|> slots filled with `visual`
+        rows in order. Pieces of a prompt are tokenized apart, as in training (the runtime's `<res>`
+        line after the model's own tokens). The LM's cache keeps the longest prefix shared with the
+        previous prompt; after a failure it is cleared, so one bad request never breaks the next."""
         vis = self.config.vis_token_id
         rows = 0 if visual is None else len(visual)
         if ids.count(vis) != rows:
@@ -252,7 +260,7 @@ class Session:
             raise
         self.latency.add_decode(len(new_ids), timer.seconds)
         self._cached = sequence + list(new_ids)
-        return self.tokenizer.decode(new_ids, skip_special_tokens=False)
+        return self.tokenizer.decode(new_ids, skip_special_tokens=False), list(new_ids)
 
     # --- reading the scene ---------------------------------------------------------------------------
 
@@ -295,10 +303,11 @@ class Session:
     def ask(self, question: str, options: Sequence[str] | None = None, scaffold: bool = True) -> SessionAnswer:
         """Answer a spatial question (VSI-Bench style; `options` like "A. left") over the graph so far
         (keyframes waiting for a full window are not read early, so asking does not change how the
-        stream is read). The model writes its scaffold under `scaffold_grammar`: a LocalCogMap, a `<q>`
-        program that the C++ engine runs on the graph, and its own `<ans>` (one of the options' letters,
-        or a number), taken when the program cannot run. A scaffold that runs out of tokens before its
-        `<ans>` is followed by a direct answer, so a question always gets an answer of its kind.
+        stream is read). The model writes its scaffold under `scaffold_grammar` — a LocalCogMap and a
+        `<q>` program; the C++ engine runs the program on the graph and the runtime writes its result
+        back as a `<res>` line; then the model writes its `<ans>` under `answer_grammar` (one of the
+        options' letters, or a number). The engine's result is the answer when every object the
+        program names is in the graph, the model's `<ans>` otherwise (SessionAnswer.source).
         `scaffold=False`: the direct answer alone (the ablation). A bad option or a control token in
         the text is refused (ValueError)."""
         letters = option_letters(options)
@@ -310,19 +319,19 @@ class Session:
         prompt = vsi_prompt(question, options)
         with self._lock:
             graph = self._current_graph()
-            raw = ""
-            if scaffold:
-                raw = self._generate(stage2_prompt(graph, prompt, SCAFFOLD_MARK), None, MAX_NEW_TOKENS_ANSWER,
-                                     scaffold_grammar(letters))
-            elements = parse_lines(raw)[0]
-            if model_answer(elements) is None:
-                direct = self._generate(stage2_prompt(graph, prompt, DIRECT_MARK), None, MAX_NEW_TOKENS_ANSWER,
-                                        answer_grammar(letters))
-                raw = f"{raw}\n{direct}" if raw else direct
-                elements += parse_lines(direct)[0]
+            if not scaffold:
+                ids = self._encode(stage2_prompt(graph, prompt, DIRECT_MARK))
+                raw = self._generate(ids, None, MAX_NEW_TOKENS_ANSWER, answer_grammar(letters))[0]
+                return _answer(parse_lines(raw)[0], None, raw, started)
+            ids = self._encode(stage2_prompt(graph, prompt, SCAFFOLD_MARK))
+            written, new_ids = self._generate(ids, None, MAX_NEW_TOKENS_ANSWER, scaffold_grammar(letters))
+            query = next((e for e in parse_lines(written)[0] if isinstance(e, _core.Query)), None)
             with _Timer(self.latency, "query"):
-                answer = _answer(graph, elements, list(options or ()), raw, started)
-        return answer
+                result = None if query is None else run_program(graph, query, list(options or ()))
+            fed = f"\n{result_line(result)}\n"
+            own = self._generate(ids + new_ids + self._encode(fed), None, MAX_NEW_TOKENS_ANSWER,
+                                 answer_grammar(letters))[0]
+            return _answer(parse_lines(own)[0], result, written + fed + own, started)
 
     # --- persistence ---------------------------------------------------------------------------------
 
@@ -413,37 +422,13 @@ def option_letters(options: Sequence[str] | None) -> list[str] | None:
         return None
     letters = []
     for k, option in enumerate(options):
-        match = _OPTION.match(option)
+        match = OPTION_PATTERN.match(option)
         if match is None:
             raise ValueError(f"options[{k}]: expected 'LETTER. text' (like 'A. left'), got {option!r}")
         if match.group(1) in letters:
             raise ValueError(f"options[{k}]: letter {match.group(1)} is given twice")
         letters.append(match.group(1))
     return letters
-
-
-def engine_answer(graph: _core.SceneGraph, elements: list, options: Sequence[str]):
-    """(text, value, unit, choice, evidence) of the first <q> program among `elements` run on `graph`
-    by the C++ engine; None when there is none, it cannot run, or (with `options`) it gives a number or
-    a choice that is not an option. A choice becomes its option letter when `options` are given."""
-    query = next((e for e in elements if isinstance(e, _core.Query)), None)
-    if query is None:
-        return None
-    try:
-        result = _core.run_query(graph, query)
-    except (_core.QueryError, _core.InvalidInputError):
-        return None
-    if result.is_number and options:  # a numeric program for a multiple-choice question
-        return None
-    if result.is_number:
-        return f"{result.value:.4g}", result.value, result.unit, None, tuple(result.evidence)
-    choice = engine_choice_text(query.task, result.choice)
-    if not options:
-        return choice, None, "", choice, tuple(result.evidence)
-    letters = {m.group(2).strip().lower(): m.group(1) for m in map(_OPTION.match, options) if m}
-    if choice.lower() not in letters:
-        return None
-    return letters[choice.lower()], None, "", choice, tuple(result.evidence)
 
 
 def model_answer(elements: list):
@@ -456,11 +441,11 @@ def model_answer(elements: list):
     return own.choice, None, "", own.choice
 
 
-def _answer(graph: _core.SceneGraph, elements: list, options: Sequence[str], raw: str, started: float) -> SessionAnswer:
-    engine = engine_answer(graph, elements, options)
-    if engine is not None:
-        return SessionAnswer(*engine, "engine", raw, time.perf_counter() - started)
-    own = model_answer(elements)
-    if own is not None:
-        return SessionAnswer(*own, (), "model", raw, time.perf_counter() - started)
-    return SessionAnswer("", None, "", None, (), "none", raw, time.perf_counter() - started)
+def _answer(elements: list, result: ProgramResult | None, raw: str, started: float) -> SessionAnswer:
+    engine, evidence = ("", ()) if result is None else (result.text, result.evidence)
+    if result is not None and result.grounded:
+        chosen, source = (result.text, result.value, result.unit, result.choice), "engine"
+    else:
+        own = model_answer(elements)
+        chosen, source = (own, "model") if own is not None else (("", None, "", None), "none")
+    return SessionAnswer(*chosen, source, engine, evidence, raw, time.perf_counter() - started)

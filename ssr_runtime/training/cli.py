@@ -22,6 +22,9 @@ def register(subparsers) -> None:
     p.add_argument("--vision-lr-scale", type=float, default=0.1,
                    help="learning-rate factor of the pre-trained vision parts (ViT, geometry MLP)")
     p.add_argument("--init", type=Path, help="stage 2: the stage-1 output folder")
+    p.add_argument("--graphs", type=Path,
+                   help="stage 2: a model's own graphs of the scans (`ssr read`); part of the questions are asked "
+                        "over them")
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-tokens", type=int, default=4096)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -39,7 +42,7 @@ def _train(args: argparse.Namespace) -> int:
     settings = TrainSettings(stage=args.stage, data=args.data, out=args.out, config=args.config, fusion=args.fusion,
                              pool=args.pool, token_norm=args.token_norm,
                              encoder_epochs=args.encoder_epochs, vision_lr_scale=args.vision_lr_scale,
-                             init=args.init, steps=args.steps, batch_tokens=args.batch_tokens, lr=args.lr,
+                             init=args.init, graphs=args.graphs, steps=args.steps, batch_tokens=args.batch_tokens, lr=args.lr,
                              seed=args.seed, threads=args.threads, device=args.device,
                              max_minutes=args.max_minutes)
     checkpoint = train(settings, progress=not args.quiet)

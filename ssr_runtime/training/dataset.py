@@ -18,6 +18,7 @@ Every file is written atomically; samples are listed in scene_id order, each sce
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zlib
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssr_runtime import _core
 from ssr_runtime.data.readers import read_color, read_depth, read_uint16_png
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.benchmark import scene_folders
@@ -41,9 +43,10 @@ from ssr_runtime.training import samples as texts
 from ssr_runtime.training.samples import KeyframeView, Sample
 
 PREPARE_FORMAT = "ssr-training-set"
-PREPARE_VERSION = 6  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels;
+PREPARE_VERSION = 7  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels;
 # 4: label-list samples (kind "labels"); 5: label lists with each object's x, y; half the cog maps global;
-# 6: half the stage-2 questions over a thinned graph (stage-1 samples as in 5)
+# 6: half the stage-2 questions over a thinned graph (stage-1 samples as in 5); 7: scaffolds carry the
+# engine's <res> line; stage 2 over a model's own graphs when given (`graphs`)
 STAGE_FILES = {1: "stage1.jsonl", 2: "stage2.jsonl"}
 
 
@@ -105,15 +108,16 @@ def read_scan(folder: str | os.PathLike) -> Scan:
                 np.stack(patch_labels) if patch_labels else np.zeros((0, GRID, GRID), np.uint8))
 
 
-def scene_samples(scan: Scan, questions: list[Question], seed: int,
-                  tokens_per_frame: int) -> tuple[list[Sample], list[Sample]]:
-    """Stage-1 and stage-2 samples of one scan; the random choices depend on (seed, scene_id) only."""
+def scene_samples(scan: Scan, questions: list[Question], seed: int, tokens_per_frame: int,
+                  own_graph: _core.SceneGraph | None = None) -> tuple[list[Sample], list[Sample]]:
+    """Stage-1 and stage-2 samples of one scan (stage 2 partly over `own_graph`, a model's reading of
+    it, when given); the random choices depend on (seed, scene_id) only."""
     scene = scan.scene
     rng = np.random.default_rng([seed, zlib.crc32(scene.scene_id.encode())])
     ids = texts.assign_ids(scene, scan.views)
     stage1 = texts.stage1_samples(scene, scan.views, scan.frames.geometry, ids, tokens_per_frame, rng)
     graph = texts.full_graph(scene, stage1.graph, scan.views, ids)
-    return stage1.samples, texts.stage2_samples(scene.scene_id, graph, questions, rng)
+    return stage1.samples, texts.stage2_samples(scene.scene_id, graph, questions, rng, own_graph)
 
 
 def save_npz_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -121,10 +125,30 @@ def save_npz_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
         np.savez(f, **arrays)
 
 
+def load_own_graph(graphs: str | os.PathLike, scene_id: str) -> _core.SceneGraph:
+    """The graph a model read of scene `scene_id` (`ssr read` writes GRAPHS/<scene_id>.json)."""
+    path = Path(graphs) / f"{scene_id}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"graphs: no graph of {scene_id} ({path} not found; `ssr read` writes them)")
+    try:
+        return _core.SceneGraph.from_json(path.read_text())
+    except ValueError as e:  # the core's ParseError and InvalidInputError are ValueErrors
+        raise ValueError(f"{path}: not a scene graph: {e}") from e
+
+
+def graphs_digest(graphs: str | os.PathLike) -> str:
+    """A short digest of a graphs folder's *.json files (names and bytes): part of the cache's name."""
+    h = hashlib.sha256()
+    for path in sorted(Path(graphs).glob("*.json")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
 def _prepare_scene(task: tuple) -> tuple[str, list[dict], list[dict]]:
-    folder, out_dir, seed, tokens_per_frame, questions = task
+    folder, out_dir, seed, tokens_per_frame, questions, graphs = task
     scan = read_scan(folder)
-    stage1, stage2 = scene_samples(scan, questions, seed, tokens_per_frame)
+    own = None if graphs is None else load_own_graph(graphs, scan.scene.scene_id)
+    stage1, stage2 = scene_samples(scan, questions, seed, tokens_per_frame, own)
     save_npz_atomic(Path(out_dir) / "frames" / f"{scan.scene.scene_id}.npz",
                     {"pixels": scan.frames.pixels, "geometry": scan.frames.geometry, "pose": scan.frames.pose,
                      "patch_labels": scan.patch_labels,
@@ -138,13 +162,14 @@ def _jsonl(records: list[dict]) -> str:
 
 
 def prepare(data_dir: str | os.PathLike, out_dir: str | os.PathLike, seed: int = 0, tokens_per_frame: int = 16,
-            workers: int = 1, progress: bool = True) -> dict:
+            workers: int = 1, progress: bool = True, graphs: str | os.PathLike | None = None) -> dict:
     """Write the training set of every scene folder in `data_dir` to `out_dir` (layout above).
 
     Stage-2 questions are the benchmark's (`generate_questions` over these scenes with `seed`).
     `tokens_per_frame` is the encoder's visual tokens per frame (16, or 17 with interleaved pose
-    tokens). `workers` > 1 prepares scenes in that many spawned processes. Returns the manifest
-    written to prepare.json.
+    tokens). `workers` > 1 prepares scenes in that many spawned processes. `graphs`: a folder of a
+    model's own graphs of these scans (`ssr read`), which part of the stage-2 questions are asked over
+    (`samples.OWN_GRAPH_SHARE`). Returns the manifest written to prepare.json.
     """
     if tokens_per_frame < 1 or workers < 1:
         raise ValueError(f"need tokens_per_frame >= 1 and workers >= 1, got {tokens_per_frame}, {workers}")
@@ -152,14 +177,18 @@ def prepare(data_dir: str | os.PathLike, out_dir: str | os.PathLike, seed: int =
     questions: dict[str, list[Question]] = defaultdict(list)
     for question in generate_questions([Scene.load(f) for f in folders.values()], seed):
         questions[question.scene_id].append(question)
-    tasks = [(str(folder), str(out_dir), seed, tokens_per_frame, questions[scene_id])
+    if graphs is not None:
+        for scene_id in folders:  # fail before the long part
+            load_own_graph(graphs, scene_id)
+    tasks = [(str(folder), str(out_dir), seed, tokens_per_frame, questions[scene_id], graphs and str(graphs))
              for scene_id, folder in folders.items()]
     results = map_tasks(_prepare_scene, tasks, workers, desc="prepare", progress=progress)
-    return _write_outputs(Path(out_dir), results, seed, tokens_per_frame)
+    extra = {} if graphs is None else {"graphs": str(graphs), "graphs_digest": graphs_digest(graphs)}
+    return _write_outputs(Path(out_dir), results, seed, tokens_per_frame, extra)
 
 
 def _write_outputs(out: Path, results: list[tuple[str, list[dict], list[dict]]], seed: int,
-                   tokens_per_frame: int) -> dict:
+                   tokens_per_frame: int, extra: dict) -> dict:
     stage1 = [r for _, records, _ in results for r in records]
     stage2 = [r for _, _, records in results for r in records]
     write_text_atomic(out / STAGE_FILES[1], _jsonl(stage1))
@@ -171,7 +200,7 @@ def _write_outputs(out: Path, results: list[tuple[str, list[dict], list[dict]]],
     manifest = {"format": PREPARE_FORMAT, "version": PREPARE_VERSION, "seed": seed, "tokens_per_frame": tokens_per_frame,
                 "window": texts.WINDOW, "special_tokens": list(texts.SPECIAL_TOKENS),
                 "scenes": [scene_id for scene_id, _, _ in results],
-                "samples": {"stage1": len(stage1), "stage2": len(stage2), **dict(sorted(kinds.items()))}}
+                "samples": {"stage1": len(stage1), "stage2": len(stage2), **dict(sorted(kinds.items()))}, **extra}
     write_json_atomic(out / "prepare.json", manifest)
     return manifest
 

@@ -20,7 +20,7 @@ from ssr_runtime.data.generate import first_seen_min_pixels
 from ssr_runtime.data.scene import Scene, SceneObject
 from ssr_runtime.eval.questions import display_name
 from ssr_runtime.eval.records import Question
-from ssr_runtime.eval.structured import engine_args
+from ssr_runtime.eval.structured import engine_args, result_line, run_program
 
 WINDOW = 4  # keyframes per stage-1 window
 MAX_NEW_TOKENS_WINDOW = 384  # generation budgets of the readers (torch reference and runtime alike)
@@ -35,6 +35,10 @@ GLOBAL_COGMAP_SHARE = 0.5  # of the stage-1 cog-map samples, the share whose map
 # room-size program: docs/MODEL.md, "Stage 2 over thinned graphs").
 THINNED_GRAPH_SHARE = 0.5
 THINNED_DROP_CHANCE = 0.5
+# With a model's own graphs of the training scans (`ssr read`), the share of stage-2 questions asked
+# over them: the graphs the model answers over at inference, where most programs cannot run.
+OWN_GRAPH_SHARE = 0.5
+_FED_LINE = re.compile(r"\n<res> [^\n]* </res>\n")
 
 END = "<|endoftext|>"
 VIS = "<|vis|>"
@@ -414,22 +418,38 @@ def answer_line(question: Question) -> str:
 
 def question_anchor(graph: _core.SceneGraph, question: Question) -> str | None:
     """The scaffold's cog-map anchor: 'room' for room size (the global map carries the room's extent),
-    the object of the first label when that label is unique, else None (no map)."""
+    the object of the first label when that label is unique, else None (no map; nor for a room when
+    the graph has neither an outline nor objects, as a model's own graph may)."""
     if question.question_type == "room_size_estimation":
-        return "room"
+        return "room" if graph.room_polygon or len(graph) else None
     args = engine_args(question)
     matches = graph.objects_with_label(args[0]) if args else []
     return matches[0].id if len(matches) == 1 else None
 
 
 def scaffold_lines(graph: _core.SceneGraph, question: Question) -> list[str]:
-    """Cog map (of the objects the question names, around its anchor), query program, answer."""
+    """Cog map (of the objects the question names, around its anchor), query program, the engine's
+    result of that program on `graph` (the line the runtime feeds back), answer."""
     named = subgraph(graph, question_object_ids(graph, question.prompt))
     anchor = question_anchor(named, question)
     lines = [] if anchor is None else [cogmap_line(named, anchor)]
-    lines.append(_core.format_query(_core.Query(question.question_type, engine_args(question))))
+    query = _core.Query(question.question_type, engine_args(question))
+    lines.append(_core.format_query(query))
+    lines.append(result_line(run_program(graph, query, question.options or ())))
     lines.append(answer_line(question))
     return lines
+
+
+def target_pieces(target: str) -> list[tuple[str, bool]]:
+    """`target` cut into (text, generated) pieces: the runtime's `<res>` lines, with the newlines
+    around them, are fed to the model, not written by it, so they carry no loss and are tokenized
+    apart from the model's text, as `Session.ask` feeds them."""
+    pieces, start = [], 0
+    for match in _FED_LINE.finditer(target):
+        pieces += [(target[start:match.start()], True), (match.group(0), False)]
+        start = match.end()
+    pieces.append((target[start:], True))
+    return [(text, generated) for text, generated in pieces if text]
 
 
 def thinned(graph: _core.SceneGraph, rng: np.random.Generator) -> _core.SceneGraph:
@@ -439,13 +459,18 @@ def thinned(graph: _core.SceneGraph, rng: np.random.Generator) -> _core.SceneGra
 
 
 def stage2_samples(scene_id: str, graph: _core.SceneGraph, questions: Sequence[Question],
-                   rng: np.random.Generator) -> list[Sample]:
-    """Two samples per question: SCAFFOLD (cog map, query, answer) and DIRECT (the answer alone),
-    over the whole graph or, for THINNED_GRAPH_SHARE of the questions, a `thinned` one. The query
-    and answer are the true ones either way; the cog map is of the objects the prompt lists."""
+                   rng: np.random.Generator, own_graph: _core.SceneGraph | None = None) -> list[Sample]:
+    """Two samples per question: SCAFFOLD (cog map, query, the engine's result, answer) and DIRECT (the
+    answer alone). With `own_graph` (what a model read of this scan), OWN_GRAPH_SHARE of the questions
+    are asked over it; the rest over the whole graph or, for THINNED_GRAPH_SHARE of them, a `thinned`
+    one. The query and answer are the true ones either way; the cog map is of the objects the prompt
+    lists, the result the engine's on the graph shown."""
     samples = []
     for question in questions:
-        shown = thinned(graph, rng) if rng.random() < THINNED_GRAPH_SHARE else graph
+        if own_graph is not None and rng.random() < OWN_GRAPH_SHARE:
+            shown = own_graph
+        else:
+            shown = thinned(graph, rng) if rng.random() < THINNED_GRAPH_SHARE else graph
         samples.append(Sample(scene_id, (), stage2_prompt(shown, question.prompt, SCAFFOLD_MARK),
                               target_text(scaffold_lines(shown, question)), KIND_SCAFFOLD))
         samples.append(Sample(scene_id, (), stage2_prompt(shown, question.prompt, DIRECT_MARK),

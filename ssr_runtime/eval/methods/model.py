@@ -5,10 +5,11 @@ The same `Session` as the `runtime` method, on the checkpoint's torch encoder an
 under the window grammar, and answers each question over the graph text under the scaffold grammar.
 The two methods differ only in their backends, so their scores compare the export, not the decoding.
 Variants (`--variant`):
-- `scaffold` (default): the model writes its scaffold — a LocalCogMap and a `<q>` query program — and
-  the C++ query engine runs that program on the model's graph (its own `<ans>` when the program
-  cannot run);
-- `scaffold-lm`: the model's own `<ans>` after its scaffold;
+- `scaffold` (default): the model writes its scaffold — a LocalCogMap and a `<q>` query program — the
+  C++ query engine runs that program on the model's graph, the runtime feeds the result back as a
+  `<res>` line and the model writes its own `<ans>`; the result answers where the graph holds every
+  object the program names, the model's `<ans>` elsewhere;
+- `engine`: that `<res>` alone (the program's result; wrong where it cannot run);
 - `direct`: the model's `<ans>` with no scaffold (the ablation).
 The question's annotated `query` is never used: the model parses the question itself.
 """
@@ -16,9 +17,7 @@ The question's annotated `query` is never used: the model parses the question it
 from __future__ import annotations
 
 from ssr_runtime.eval.harness import Method, MethodOptions
-from ssr_runtime.eval.methods.runtime import SessionMethod
-
-VARIANTS = ("scaffold", "scaffold-lm", "direct")
+from ssr_runtime.eval.methods.runtime import ANSWER_MODES, SessionMethod
 
 
 class ModelMethod(SessionMethod):
@@ -29,8 +28,8 @@ def create(options: MethodOptions) -> Method:
     if options.checkpoint is None:
         raise ValueError("method model: --checkpoint is required (a folder written by `ssr train`)")
     variant = options.variant or "scaffold"
-    if variant not in VARIANTS:
-        raise ValueError(f"method model: --variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+    if variant not in ANSWER_MODES:
+        raise ValueError(f"method model: --variant must be one of {', '.join(ANSWER_MODES)}, got {variant!r}")
     from ssr_runtime.runtime.torch_backends import checkpoint_bundle
 
     return ModelMethod(checkpoint_bundle(options.checkpoint), variant)

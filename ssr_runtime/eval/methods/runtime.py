@@ -1,8 +1,9 @@
 """`runtime`: the exported model through the streaming runtime (`ssr_runtime.Session`): the encoder
 "auto" (the export's TensorRT engine where it loads here, else ONNX Runtime), the language model on
 llama.cpp. `--checkpoint` names an export folder (`ssr export`; default: the shipped model);
-`--variant` a language-model file of it (default: the Q8_0 GGUF; `lm.onnx` runs the language model on
-ONNX Runtime). Each scene gets a fresh session that streams every frame, then answers the scene's
+`--variant` an answer mode (`scaffold`, the default, `engine` or `direct`, as for `model`), a
+language-model file of the export (default: the Q8_0 GGUF; `lm.onnx` runs the language model on ONNX
+Runtime), or both joined by a comma (`direct,lm-f16.gguf`). Each scene gets a fresh session that streams every frame, then answers the scene's
 questions. `SessionMethod` is shared with `model`, which runs the same Session on the torch backends."""
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from ssr_runtime.data.readers import iter_scene_frames
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.harness import Method, MethodOptions
 from ssr_runtime.eval.records import Question
-from ssr_runtime.runtime.merge import parse_lines
 
 
 class SessionMethod(Method):
     """A method that streams each scene through a `Session` over one loaded `Bundle` and asks it the
-    scene's questions. `answer_from`: 'scaffold' (the Session's answer: the engine running the model's
-    program, else the model's own), 'scaffold-lm' (the model's own `<ans>` after its scaffold) or
-    'direct' (the model's `<ans>` with no scaffold)."""
+    scene's questions. `answer_from`: 'scaffold' (the Session's answer: the engine's result of the
+    model's program where the graph holds its objects, else the model's `<ans>` written after reading
+    that result), 'engine' (the result alone, wrong where the program cannot run) or 'direct' (the
+    model's `<ans>` with no scaffold)."""
 
     def __init__(self, bundle, answer_from: str = "scaffold"):
         self.bundle = bundle  # backends open once per run
@@ -34,24 +35,34 @@ class SessionMethod(Method):
         self.session.push_frames(iter_scene_frames(scene_dir, with_instance=False))
 
     def answer(self, question: Question, scene: Scene, scene_dir: Path) -> str:
-        from ssr_runtime.runtime.session import model_answer
-
         answer = self.session.ask(question.question, question.options, scaffold=self.answer_from != "direct")
-        if self.answer_from == "scaffold":
-            return answer.text
-        own = model_answer(parse_lines(answer.raw)[0])
-        return own[0] if own is not None else ""
+        return answer.engine if self.answer_from == "engine" else answer.text
 
     def teardown(self, scene: Scene, scene_dir: Path) -> None:
         self.session = None
+
+
+ANSWER_MODES = ("scaffold", "engine", "direct")
 
 
 class RuntimeMethod(SessionMethod):
     name = "runtime"
 
 
+def split_variant(variant: str | None) -> tuple[str, str | None]:
+    """(answer mode, language-model file or None) of a runtime `--variant`."""
+    parts = [part.strip() for part in (variant or "").split(",") if part.strip()]
+    modes = [part for part in parts if part in ANSWER_MODES]
+    files = [part for part in parts if part not in ANSWER_MODES]
+    if len(modes) > 1 or len(files) > 1:
+        raise ValueError(f"method runtime: --variant takes at most one answer mode ({', '.join(ANSWER_MODES)}) "
+                         f"and one language-model file, got {variant!r}")
+    return (modes[0] if modes else "scaffold"), (files[0] if files else None)
+
+
 def create(options: MethodOptions) -> Method:
     from ssr_runtime.runtime.bundle import load_bundle
     from ssr_runtime.runtime.session import DEFAULT_MODEL
 
-    return RuntimeMethod(load_bundle(options.checkpoint or DEFAULT_MODEL, lm_file=options.variant))
+    mode, lm_file = split_variant(options.variant)
+    return RuntimeMethod(load_bundle(options.checkpoint or DEFAULT_MODEL, lm_file=lm_file), mode)
