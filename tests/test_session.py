@@ -253,3 +253,4 @@ def test_read_writes_the_graph_a_session_reads_of_each_scan(streamed, tmp_path):
     scene_id = Scene.load(sample_scene_path()).scene_id
     assert [p.name for p in (tmp_path / "graphs").iterdir()] == [f"{scene_id}.json"]
     assert load_own_graph(tmp_path / "graphs", scene_id) == streamed[0].graph
+    assert main(["read", "--data", str(tmp_path / "absent"), "--out", str(tmp_path / "g")]) == 1

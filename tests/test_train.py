@@ -126,3 +126,11 @@ def test_parse_lines_keeps_good_lines_and_counts_bad_ones():
     elements, bad = parse_lines(text)
     assert bad == 1
     assert [type(e) for e in elements] == [_core.BoxText, _core.Answer]
+
+
+def test_train_cli_names_a_bad_setting_without_a_traceback(tmp_path, capsys):
+    from ssr_runtime.cli import main
+
+    assert main(["train", "--stage", "1", "--data", str(tmp_path), "--out", str(tmp_path / "run"),
+                 "--graphs", str(tmp_path)]) == 1
+    assert "--graphs: stage 2 only" in capsys.readouterr().err and not (tmp_path / "run").exists()

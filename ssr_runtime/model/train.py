@@ -189,8 +189,6 @@ def _samples(s: TrainSettings, cache: Path, rng: random.Random) -> list[Sample]:
 def _start(s: TrainSettings, out: Path, progress: bool):
     """(model, tokenizer, prepared data): resumed, from the stage-1 checkpoint, or new (stage 1:
     the tokenizer is trained on the prepared texts first)."""
-    if s.stage == 1 and s.graphs is not None:
-        raise ValueError("--graphs: stage 2 only (stage 1 reads the scans' annotations)")
     if (out / STATE_FILE).is_file():
         model, tokenizer = load_checkpoint(out / CHECKPOINT_DIR)
     elif s.stage == 2:
@@ -210,6 +208,8 @@ def _start(s: TrainSettings, out: Path, progress: bool):
 
 def train(s: TrainSettings, progress: bool = True) -> Path:
     """Runs (or resumes) one stage; returns the checkpoint folder."""
+    if s.stage == 1 and s.graphs is not None:
+        raise ValueError("--graphs: stage 2 only (stage 1 reads the scans' annotations)")
     torch.set_num_threads(s.threads)
     run_dir = Path(s.out)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ docs/MODEL.md "Stage 2 over the model's own graphs")."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from tqdm import tqdm
@@ -43,6 +44,12 @@ def read_graphs(data: Path, out: Path, model: Path | None = None, progress: bool
 
 
 def _read(args: argparse.Namespace) -> int:
-    written = read_graphs(args.data, args.out, args.model)
+    from ssr_runtime.runtime.errors import BackendUnavailableError
+
+    try:
+        written = read_graphs(args.data, args.out, args.model)
+    except (ValueError, FileNotFoundError, BackendUnavailableError) as e:  # a manifest error is a ValueError
+        print(f"ssr read: {e}", file=sys.stderr)
+        return 1
     print(f"{len(written)} graphs in {args.out}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -45,6 +46,10 @@ def _train(args: argparse.Namespace) -> int:
                              init=args.init, graphs=args.graphs, steps=args.steps, batch_tokens=args.batch_tokens, lr=args.lr,
                              seed=args.seed, threads=args.threads, device=args.device,
                              max_minutes=args.max_minutes)
-    checkpoint = train(settings, progress=not args.quiet)
+    try:
+        checkpoint = train(settings, progress=not args.quiet)
+    except (ValueError, FileNotFoundError) as e:  # bad data, settings or checkpoint: named in the message
+        print(f"ssr train: {e}", file=sys.stderr)
+        return 1
     print(f"checkpoint: {checkpoint}")
     return 0
