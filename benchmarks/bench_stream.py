@@ -184,7 +184,8 @@ def structured_latency(session: Session, questions: tuple[str, ...], reps: int) 
         for question in questions:
             answer = session.ask(question)
             seconds[question].append(answer.latency_s)
-            new_tokens[question].append(session.latency.decode_tokens[-1][0])
+            # ask() decodes twice: the scaffold, then the answer after the engine's <res> line
+            new_tokens[question].append(sum(n for n, _ in list(session.latency.decode_tokens)[-2:]))
             answers[question] = answer
     graph = session.graph
     return [{"median_s": statistics.median(seconds[q]), "best_s": min(seconds[q]), "runs_s": seconds[q],
