@@ -9,6 +9,7 @@ Variants (`--variant`):
   C++ query engine runs that program on the model's graph, the runtime feeds the result back as a
   `<res>` line and the model writes its own `<ans>`; the result answers where the graph holds every
   object the program names, the model's `<ans>` elsewhere;
+- `own`: the model's `<ans>` after the `<res>`, always (whether the model uses the result itself);
 - `engine`: that `<res>` alone (the program's result; wrong where it cannot run);
 - `direct`: the model's `<ans>` with no scaffold (the ablation).
 The question's annotated `query` is never used: the model parses the question itself.

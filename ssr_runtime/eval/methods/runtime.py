@@ -1,7 +1,7 @@
 """`runtime`: the exported model through the streaming runtime (`ssr_runtime.Session`): the encoder
 "auto" (the export's TensorRT engine where it loads here, else ONNX Runtime), the language model on
 llama.cpp. `--checkpoint` names an export folder (`ssr export`; default: the shipped model);
-`--variant` an answer mode (`scaffold`, the default, `engine` or `direct`, as for `model`), a
+`--variant` an answer mode (`scaffold`, the default, `own`, `engine` or `direct`, as for `model`), a
 language-model file of the export (default: the Q8_0 GGUF; `lm.onnx` runs the language model on ONNX
 Runtime), or both joined by a comma (`direct,lm-f16.gguf`). Each scene gets a fresh session that streams every frame, then answers the scene's
 questions. `SessionMethod` is shared with `model`, which runs the same Session on the torch backends."""
@@ -14,14 +14,16 @@ from ssr_runtime.data.readers import iter_scene_frames
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.harness import Method, MethodOptions
 from ssr_runtime.eval.records import Question
+from ssr_runtime.runtime.merge import parse_lines
 
 
 class SessionMethod(Method):
     """A method that streams each scene through a `Session` over one loaded `Bundle` and asks it the
     scene's questions. `answer_from`: 'scaffold' (the Session's answer: the engine's result of the
     model's program where the graph holds its objects, else the model's `<ans>` written after reading
-    that result), 'engine' (the result alone, wrong where the program cannot run) or 'direct' (the
-    model's `<ans>` with no scaffold)."""
+    that result), 'own' (the model's `<ans>` after the result, always: does the model use it?),
+    'engine' (the result alone, wrong where the program cannot run) or 'direct' (the model's `<ans>`
+    with no scaffold)."""
 
     def __init__(self, bundle, answer_from: str = "scaffold"):
         self.bundle = bundle  # backends open once per run
@@ -35,14 +37,19 @@ class SessionMethod(Method):
         self.session.push_frames(iter_scene_frames(scene_dir, with_instance=False))
 
     def answer(self, question: Question, scene: Scene, scene_dir: Path) -> str:
+        from ssr_runtime.runtime.session import model_answer
+
         answer = self.session.ask(question.question, question.options, scaffold=self.answer_from != "direct")
+        if self.answer_from == "own":
+            own = model_answer(parse_lines(answer.raw)[0])
+            return "" if own is None else own[0]
         return answer.engine if self.answer_from == "engine" else answer.text
 
     def teardown(self, scene: Scene, scene_dir: Path) -> None:
         self.session = None
 
 
-ANSWER_MODES = ("scaffold", "engine", "direct")
+ANSWER_MODES = ("scaffold", "own", "engine", "direct")
 
 
 class RuntimeMethod(SessionMethod):
