@@ -134,3 +134,20 @@ def test_train_cli_names_a_bad_setting_without_a_traceback(tmp_path, capsys):
     assert main(["train", "--stage", "1", "--data", str(tmp_path), "--out", str(tmp_path / "run"),
                  "--graphs", str(tmp_path)]) == 1
     assert "--graphs: stage 2 only" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def test_tokenize_feeds_the_result_line_without_loss():
+    """The runtime's `<res>` line (and the newlines around it) is tokenized apart and carries no loss:
+    the model learns its program and its answer, not the engine's result."""
+    from ssr_runtime.model.train import tokenize
+    from ssr_runtime.training.samples import KIND_SCAFFOLD, Sample
+
+    def characters(text, add_special_tokens=False):  # one id per character, so the pieces show
+        return {"input_ids": [ord(c) for c in text]}
+
+    target = "<q> room_size_estimation </q>\n<res> 2.00 m2 </res>\n<ans> 2.10 m2 </ans><|endoftext|>"
+    [example] = tokenize([Sample("s", (), "PROMPT", target, KIND_SCAFFOLD)], characters, 1000, progress=False)
+    assert "".join(map(chr, example.ids)) == "PROMPT" + target
+    written = "".join(chr(i) for i, generated in zip(example.ids, example.generated) if generated)
+    assert written == "<q> room_size_estimation </q><ans> 2.10 m2 </ans><|endoftext|>"
+    assert tokenize([Sample("s", (), "PROMPT", target, KIND_SCAFFOLD)], characters, 20, progress=False) == []

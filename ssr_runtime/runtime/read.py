@@ -1,7 +1,7 @@
 """`ssr read`: stream every scan of a data folder through a model's `Session` and write the graph it
 reads as GRAPHS/<scene_id>.json (`SceneGraph.to_json`, room outline included). These are the graphs the
 model answers over at inference; stage 2 trains over them (`ssr train --stage 2 --graphs GRAPHS`,
-docs/MODEL.md "Stage 2 over the model's own graphs")."""
+docs/MODEL.md, "The engine's result fed back, and stage 2 over the model's own graphs")."""
 
 from __future__ import annotations
 
