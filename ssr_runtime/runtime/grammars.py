@@ -79,13 +79,17 @@ def window_grammar(labels: Iterable[str] | None = None, max_elements: int = DEFA
             + _label_rule(labels) + _BOX_VALUES + _NUMBERS)
 
 
+def _check_letters(letters: Sequence[str]) -> None:
+    bad = [x for x in letters if len(x) != 1 or not "A" <= x <= "Z"]
+    if not letters or bad:
+        raise ValueError(f"letters: expected option letters A..Z, got {list(letters)!r}")
+
+
 def _answer_rules(letters: Sequence[str] | None) -> str:
     """`ans`: one of `letters` (a multiple-choice question: its options' letters), else a number with
     an optional unit."""
     if letters is not None:
-        bad = [x for x in letters if len(x) != 1 or not "A" <= x <= "Z"]
-        if not letters or bad:
-            raise ValueError(f"letters: expected option letters A..Z, got {list(letters)!r}")
+        _check_letters(letters)
         value = f"({_alternatives(sorted(set(letters)))})"
     else:
         value = "num (sp unit)?"
@@ -112,7 +116,7 @@ def scaffold_grammar(letters: Sequence[str] | None = None) -> str:
     `answer_grammar`. With `letters` the task is a multiple-choice one (not NUMERIC_KEYS); without,
     any (a question without options may still ask to choose: the engine's choice is the answer then)."""
     if letters is not None:
-        _answer_rules(letters)  # the same check of the letters as the answer's
+        _check_letters(letters)
     tasks = [task for task in QUERY_LABELS if letters is None or task not in NUMERIC_KEYS]
     return (f'{ROOT}    ::= (cog "\\n")? query\n'
             f'cog     ::= "<cog" [^<\\n]{{0,{MAX_COG_CHARS}}} "</cog>"\n'
