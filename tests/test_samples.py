@@ -12,7 +12,8 @@ from ssr_runtime.data.generate import GenerationSettings, generate_dataset
 from ssr_runtime.data.readers import iter_scene_frames
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.questions import generate_questions
-from ssr_runtime.eval.structured import choice_text, engine_args, ground_truth_graph
+from ssr_runtime.eval.records import Question
+from ssr_runtime.eval.structured import ProgramResult, choice_text, engine_args, ground_truth_graph
 from ssr_runtime.training import samples as S
 from ssr_runtime.training.dataset import iter_samples, load_frames, load_samples, prepare, read_scan, scene_samples
 
@@ -305,17 +306,21 @@ def test_stage2_targets_parse_and_their_query_answers_the_question(built, questi
             assert direct.prompt.endswith(f"{q.prompt}\n{S.DIRECT_MARK}\n")
             records = parse_target(scaffold)
             query, fed, answer = records[-3:]
-            assert parse_target(direct) == [answer]
+            [direct_answer] = parse_target(direct)
+            copied = q.is_numeric and fed.answer is not None and fed.answer.value == pytest.approx(
+                q.ground_truth, rel=S.COPY_TOLERANCE)
+            assert answer == (_core.Answer(value=fed.answer.value, unit=direct_answer.unit) if copied else direct_answer)
             assert isinstance(fed, _core.EngineResult)  # the engine's result on the graph shown
             if fed.answer is not None:
                 assert (fed.answer.value is not None) if q.is_numeric else fed.answer.choice in q.letters
             assert query.task == q.question_type and list(query.args) == engine_args(q)
             result = _core.run_query(truth, query)
             if q.is_numeric:
-                assert answer.value == pytest.approx(q.ground_truth) and answer.unit == S.ANSWER_UNITS[q.question_type]
+                assert direct_answer.value == pytest.approx(q.ground_truth)
+                assert direct_answer.unit == S.ANSWER_UNITS[q.question_type]
                 assert result.value == pytest.approx(q.ground_truth, abs=0.0051 if result.unit != "cm" else 0.51)
             else:
-                assert answer.choice == q.ground_truth
+                assert answer.choice == direct_answer.choice == q.ground_truth
                 assert q.letter_of(choice_text(q, result)) == q.ground_truth
             assert len(records) in (3, 4) and all(isinstance(r, _core.CogMap) for r in records[:-3])
 
@@ -376,6 +381,21 @@ def test_stage2_over_an_own_graph_shows_it_and_feeds_its_results(scans, question
             if q.question_type == "room_size_estimation":
                 assert expected.answer.value == pytest.approx(6.0) and expected.answer.unit == "m2"
     assert 0 < over_own < len(qs)
+
+
+def test_numeric_answers_near_the_result_are_the_result():
+    """Where `<res>` is right to COPY_TOLERANCE the target copies it, so that copying is one exact
+    target rather than a near-miss the model must learn to perturb; a far result, and choices, keep
+    the truth."""
+    q = Question("q0", "s", "room_size_estimation", "What is the size of the room?", None, 20.0,
+                 {"task": "room_size_estimation", "args": []})
+    near = ProgramResult("20.80", 20.8, "m2", None, (), True)
+    far = ProgramResult("23.00", 23.0, "m2", None, (), True)
+    assert S.answer_line(q, near) == "<ans> 20.80 m2 </ans>"
+    assert S.answer_line(q, far) == S.answer_line(q) == S.answer_line(q, None) == "<ans> 20.00 m2 </ans>"
+    choice = Question("q1", "s", "route_planning", "Which way?", ("A. left", "B. right"), "B",
+                      {"task": "route_planning", "args": []})
+    assert S.answer_line(choice, ProgramResult("A", None, "", "left", (), True)) == "<ans> B </ans>"
 
 
 def test_target_pieces_feed_the_result_line_and_generate_the_rest():

@@ -97,15 +97,16 @@ OPTION_PATTERN = re.compile(r"^([A-Z])\. (.+)$")
 class ProgramResult:
     """What the C++ engine made of a `<q>` program: `text` is a number (canonical, two decimals) or an
     option letter (the option text itself without options); `evidence` the ids it rests on;
-    `grounded`: every label the program names has an object in the graph (a count of a label the graph
-    lacks is 0, which says nothing about a room that the question says holds it)."""
+    `conclusive`: no object the graph may lack can change it: every label the program names has an
+    object in the graph (a count of a label the graph lacks is 0, which says nothing about a room the
+    question says holds it), and the program is no count (a graph that misses objects undercounts)."""
 
     text: str
     value: float | None
     unit: str
     choice: str | None
     evidence: tuple[str, ...]
-    grounded: bool
+    conclusive: bool
 
 
 def run_program(graph: _core.SceneGraph, query: _core.Query, options: Sequence[str] = ()) -> ProgramResult | None:
@@ -116,19 +117,19 @@ def run_program(graph: _core.SceneGraph, query: _core.Query, options: Sequence[s
     except (_core.QueryError, _core.InvalidInputError):
         return None
     evidence = tuple(result.evidence)
-    grounded = all(graph.objects_with_label(label) for label in query.args)
+    conclusive = query.task != "object_counting" and all(graph.objects_with_label(label) for label in query.args)
     if result.is_number:
         if options:
             return None
         text = _core.format_answer(_core.Answer(value=result.value)).split()[1]
-        return ProgramResult(text, result.value, result.unit, None, evidence, grounded)
+        return ProgramResult(text, result.value, result.unit, None, evidence, conclusive)
     choice = engine_choice_text(query.task, result.choice)
     if not options:
-        return ProgramResult(choice, None, "", choice, evidence, grounded)
+        return ProgramResult(choice, None, "", choice, evidence, conclusive)
     letters = {m.group(2).strip().lower(): m.group(1) for m in map(OPTION_PATTERN.match, options) if m}
     if choice.lower() not in letters:
         return None
-    return ProgramResult(letters[choice.lower()], None, "", choice, evidence, grounded)
+    return ProgramResult(letters[choice.lower()], None, "", choice, evidence, conclusive)
 
 
 def result_line(result: ProgramResult | None) -> str:

@@ -10,8 +10,8 @@ keyframes of one window and a bounded latency log.
 Questions (`ask`) go to the model over the graph text; it writes its scaffold under a grammar, the
 scaffold's `<q>` program runs on the C++ query engine over the session graph, the runtime feeds the
 result back (`<res>`), and the model writes its own `<ans>` (always an option's letter or a number).
-The engine's result answers when the graph holds every object the program names; the model's
-`<ans>` otherwise.
+The engine's result answers when it is conclusive (the graph holds every object the program names,
+and the program is no count: a graph that misses objects undercounts); the model's `<ans>` otherwise.
 
 Backends: the encoder as the export's TensorRT engine or on ONNX Runtime (`encoder="auto"`: the
 engine where it loads here, else ONNX Runtime), the language model on llama.cpp (or, exported with
@@ -58,8 +58,8 @@ STAGES = ("preprocess", "encoder", "prefill", "decode", "parse_merge", "query")
 class SessionAnswer:
     """An answer: `text` as a VSI-Bench scorer reads it (a number, or an option letter when the question
     has options, else the engine's choice text), its `value`/`unit` or `choice`, and its `source`:
-    'engine' (the C++ engine's result of the model's `<q>` program, taken when every object the program
-    names is in the graph), 'model' (the model's own `<ans>`, written after it read that result) or
+    'engine' (the C++ engine's result of the model's `<q>` program, taken when it is conclusive:
+    `ProgramResult.conclusive`), 'model' (the model's own `<ans>`, written after it read that result) or
     'none'. `engine` is the engine's result either way ('' when there was no program or it could not
     run), `objects` the ids it rests on; then the model's raw output (the runtime's `<res>` line
     included) and the latency in seconds."""
@@ -443,7 +443,7 @@ def model_answer(elements: list):
 
 def _answer(elements: list, result: ProgramResult | None, raw: str, started: float) -> SessionAnswer:
     engine, evidence = ("", ()) if result is None else (result.text, result.evidence)
-    if result is not None and result.grounded:
+    if result is not None and result.conclusive:
         chosen, source = (result.text, result.value, result.unit, result.choice), "engine"
     else:
         own = model_answer(elements)

@@ -20,7 +20,7 @@ from ssr_runtime.data.generate import first_seen_min_pixels
 from ssr_runtime.data.scene import Scene, SceneObject
 from ssr_runtime.eval.questions import display_name
 from ssr_runtime.eval.records import Question
-from ssr_runtime.eval.structured import engine_args, result_line, run_program
+from ssr_runtime.eval.structured import ProgramResult, engine_args, result_line, run_program
 
 WINDOW = 4  # keyframes per stage-1 window
 MAX_NEW_TOKENS_WINDOW = 384  # generation budgets of the readers (torch reference and runtime alike)
@@ -38,6 +38,7 @@ THINNED_DROP_CHANCE = 0.5
 # With a model's own graphs of the training scans (`ssr read`), the share of stage-2 questions asked
 # over them: the graphs the model answers over at inference, where most programs cannot run.
 OWN_GRAPH_SHARE = 0.5
+COPY_TOLERANCE = 0.05  # relative: a true numeric answer this close to the engine's result becomes the result
 _FED_LINE = re.compile(r"\n<res> [^\n]* </res>\n")
 
 END = "<|endoftext|>"
@@ -408,9 +409,14 @@ def full_graph(scene: Scene, stage1_graph: _core.SceneGraph, views: Sequence[Key
     return graph
 
 
-def answer_line(question: Question) -> str:
+def answer_line(question: Question, result: ProgramResult | None = None) -> str:
+    """The question's true `<ans>`; a numeric one within COPY_TOLERANCE of the engine's `result` is
+    that result, so that copying `<res>` is what the model learns where `<res>` is right."""
     if question.is_numeric:
-        answer = _core.Answer(value=float(question.ground_truth), unit=ANSWER_UNITS[question.question_type])
+        value = float(question.ground_truth)
+        if result is not None and result.value is not None and abs(result.value - value) <= COPY_TOLERANCE * abs(value):
+            value = result.value
+        answer = _core.Answer(value=value, unit=ANSWER_UNITS[question.question_type])
     else:
         answer = _core.Answer(choice=str(question.ground_truth))
     return _core.format_answer(answer)
@@ -435,8 +441,9 @@ def scaffold_lines(graph: _core.SceneGraph, question: Question) -> list[str]:
     lines = [] if anchor is None else [cogmap_line(named, anchor)]
     query = _core.Query(question.question_type, engine_args(question))
     lines.append(_core.format_query(query))
-    lines.append(result_line(run_program(graph, query, question.options or ())))
-    lines.append(answer_line(question))
+    result = run_program(graph, query, question.options or ())
+    lines.append(result_line(result))
+    lines.append(answer_line(question, result))
     return lines
 
 

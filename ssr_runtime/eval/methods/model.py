@@ -7,8 +7,8 @@ The two methods differ only in their backends, so their scores compare the expor
 Variants (`--variant`):
 - `scaffold` (default): the model writes its scaffold — a LocalCogMap and a `<q>` query program — the
   C++ query engine runs that program on the model's graph, the runtime feeds the result back as a
-  `<res>` line and the model writes its own `<ans>`; the result answers where the graph holds every
-  object the program names, the model's `<ans>` elsewhere;
+  `<res>` line and the model writes its own `<ans>`; the result answers where it is conclusive (every
+  object the program names is in the graph, and it is no count), the model's `<ans>` elsewhere;
 - `own`: the model's `<ans>` after the `<res>`, always (whether the model uses the result itself);
 - `engine`: that `<res>` alone (the program's result; wrong where it cannot run);
 - `direct`: the model's `<ans>` with no scaffold (the ablation).
