@@ -108,6 +108,17 @@ def answer_grammar(letters: Sequence[str] | None = None) -> str:
     return f"{ROOT}    ::= ans\n" + _answer_rules(letters)
 
 
+ANSWER_HEAD = "<ans> "  # how every `<ans>` begins; a numeric answer's number follows it (runtime.numbers)
+
+
+def answer_tail_grammar() -> str:
+    """What follows a numeric answer's number, decoded apart (runtime.numbers): an optional unit and
+    the end of the `<ans>`."""
+    return (f'{ROOT}    ::= (sp unit)? sp "</ans>"\n'
+            f'sp      ::= " "\n'
+            f"unit    ::= {_alternatives(ANSWER_UNITS)}\n")
+
+
 def scaffold_grammar(letters: Sequence[str] | None = None) -> str:
     """A stage-2 scaffold, then the end: an optional `<cog ...>` line (up to MAX_COG_CHARS of any text
     but `<`, then `</cog>`: the parser checks it, and a bad map only loses the map) and a `<q>` program

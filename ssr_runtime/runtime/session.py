@@ -9,7 +9,8 @@ keyframes of one window and a bounded latency log.
 
 Questions (`ask`) go to the model over the graph text; it writes its scaffold under a grammar, the
 scaffold's `<q>` program runs on the C++ query engine over the session graph, the runtime feeds the
-result back (`<res>`), and the model writes its own `<ans>` (always an option's letter or a number).
+result back (`<res>`), and the model writes its own `<ans>` (always an option's letter or a number;
+a number is the one of highest expected score under the model's distribution: runtime.numbers).
 The engine's result answers when it is conclusive (the graph holds every object the program names,
 and the program is no count: a graph that misses objects undercounts); the model's `<ans>` otherwise.
 
@@ -41,8 +42,10 @@ from ssr_runtime.files import write_json_atomic
 from ssr_runtime.preprocess import GRID, IMAGE_SIZE, FrameBatch, FrameInputs, frame_inputs
 from ssr_runtime.reconstruct import FloorCarver, frame_rays
 from ssr_runtime.runtime.bundle import Bundle, load_bundle
-from ssr_runtime.runtime.grammars import answer_grammar, scaffold_grammar, window_grammar
+from ssr_runtime.runtime.grammars import (ANSWER_HEAD, answer_grammar, answer_tail_grammar, scaffold_grammar,
+                                         window_grammar)
 from ssr_runtime.runtime.merge import ReadStats, merge_window, parse_lines
+from ssr_runtime.runtime.numbers import NumberTokens, decode_number
 from ssr_runtime.training.samples import (DIRECT_MARK, MAX_NEW_TOKENS_ANSWER, MAX_NEW_TOKENS_WINDOW, NEW_MARK,
                                           SCAFFOLD_MARK, SPECIAL_TOKENS, WINDOW, known_text, local_object_ids,
                                           renamed, stage1_prompt, stage2_prompt, window_names)
@@ -51,7 +54,7 @@ DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 SESSION_FORMAT = "ssr-session"
 SESSION_VERSION = 1
 LATENCY_SAMPLES = 4096  # per stage: the log stays bounded on an endless stream
-STAGES = ("preprocess", "encoder", "prefill", "decode", "parse_merge", "query")
+STAGES = ("preprocess", "encoder", "prefill", "decode", "number", "parse_merge", "query")  # number: runtime.numbers
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ class Session:
                                  threads=threads, encoder=encoder, lm=lm)
         self.model_folder, self.config, self.tokenizer = bundle.folder, bundle.config, bundle.tokenizer
         self.encoder, self.lm = bundle.encoder, bundle.lm
+        self._number_tokens = NumberTokens.of(self.tokenizer)
         self.merge_params = merge or _core.MergeParams()
         self.latency = LatencyLog()
         self.stats = ReadStats()
@@ -230,6 +234,25 @@ class Session:
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text).ids
 
+    def _answer_line(self, ids: list[int], letters: list[str] | None) -> str:
+        """The model's `<ans>` line after `ids`: with `letters`, the likeliest of them (greedy, under
+        `answer_grammar`); without, the number of highest expected score (runtime.numbers), then its
+        unit, greedily."""
+        if letters is not None:
+            return self._generate(ids, None, MAX_NEW_TOKENS_ANSWER, answer_grammar(letters))[0]
+        prompt = ids + self._encode(ANSWER_HEAD)
+        self._generate(prompt, None, 0)
+        try:
+            with _Timer(self.latency, "number"):
+                number, number_ids = decode_number(self.lm, self._number_tokens)
+        except Exception:
+            self.lm.reset()
+            self._cached = []
+            raise
+        self._cached = prompt + number_ids
+        tail = self._generate(prompt + number_ids, None, MAX_NEW_TOKENS_ANSWER, answer_tail_grammar())[0]
+        return ANSWER_HEAD + number + tail
+
     def _generate(self, ids: list[int], visual: np.ndarray | None, max_new_tokens: int,
                   grammar: str | None = None) -> tuple[str, list[int]]:
         """(text, token ids) of the greedy continuation of `ids`, its <|vis|> slots filled with `visual`
@@ -306,8 +329,9 @@ class Session:
         stream is read). The model writes its scaffold under `scaffold_grammar` — a LocalCogMap and a
         `<q>` program; the C++ engine runs the program on the graph and the runtime writes its result
         back as a `<res>` line; then the model writes its `<ans>` under `answer_grammar` (one of the
-        options' letters, or a number). The engine's result is the answer when every object the
-        program names is in the graph, the model's `<ans>` otherwise (SessionAnswer.source).
+        options' letters, or a number: the one of highest expected score, runtime.numbers). The
+        engine's result is the answer when it is conclusive (`ProgramResult.conclusive`), the model's
+        `<ans>` otherwise (SessionAnswer.source).
         `scaffold=False`: the direct answer alone (the ablation). A bad option or a control token in
         the text is refused (ValueError)."""
         letters = option_letters(options)
@@ -320,8 +344,7 @@ class Session:
         with self._lock:
             graph = self._current_graph()
             if not scaffold:
-                ids = self._encode(stage2_prompt(graph, prompt, DIRECT_MARK))
-                raw = self._generate(ids, None, MAX_NEW_TOKENS_ANSWER, answer_grammar(letters))[0]
+                raw = self._answer_line(self._encode(stage2_prompt(graph, prompt, DIRECT_MARK)), letters)
                 return _answer(parse_lines(raw)[0], None, raw, started)
             ids = self._encode(stage2_prompt(graph, prompt, SCAFFOLD_MARK))
             written, new_ids = self._generate(ids, None, MAX_NEW_TOKENS_ANSWER, scaffold_grammar(letters))
@@ -329,8 +352,7 @@ class Session:
             with _Timer(self.latency, "query"):
                 result = None if query is None else run_program(graph, query, list(options or ()))
             fed = f"\n{result_line(result)}\n"
-            own = self._generate(ids + new_ids + self._encode(fed), None, MAX_NEW_TOKENS_ANSWER,
-                                 answer_grammar(letters))[0]
+            own = self._answer_line(ids + new_ids + self._encode(fed), letters)
             return _answer(parse_lines(own)[0], result, written + fed + own, started)
 
     # --- persistence ---------------------------------------------------------------------------------
