@@ -1,12 +1,14 @@
 """Which answer should `Session.ask` give? Answer policies side by side, from one pass of each question
 through the runtime (an exported model on ONNX Runtime and llama.cpp).
 
-Per question the script asks twice, with the scaffold and without (`scaffold=False`), and scores:
+Per question the script asks three times (scaffold, greedy numbers, direct) and scores:
 - `own`: the model's own `<ans>`, written after the runtime fed it the engine's `<res>`;
 - `engine`: the `<res>` alone (the C++ engine's result of the model's `<q>` program on its graph);
 - `labels present`: the engine's result where the graph has every label the program names, counts
   included, else `own` (the policy before counts stopped being conclusive);
 - `shipped`: what `ask` answers (`ProgramResult.conclusive`: the engine's result, else `own`);
+- `greedy numbers`: the same with numbers decoded greedily (`ask(greedy_numbers=True)`), not by
+  expected score (runtime.numbers);
 - `direct`: the answer without a scaffold;
 and the share of questions where the shipped policy took the engine's result. Scores are VSI-Bench's
 (strict parser), per task (the three relative-direction keys as one task) and their mean.
@@ -37,7 +39,7 @@ from ssr_runtime.runtime.bundle import load_bundle
 from ssr_runtime.runtime.merge import parse_lines
 from ssr_runtime.runtime.session import DEFAULT_MODEL, Session, model_answer
 
-POLICIES = ("own", "engine", "labels present", "shipped", "direct", "engine taken %")
+POLICIES = ("own", "engine", "labels present", "shipped", "greedy numbers", "direct", "engine taken %")
 
 
 def load_questions(data: Path, seed: int, limit: int | None):
@@ -52,6 +54,7 @@ def load_questions(data: Path, seed: int, limit: int | None):
 
 def policy_answers(session: Session, question) -> dict[str, str | float]:
     scaffold = session.ask(question.question, question.options)
+    greedy = session.ask(question.question, question.options, greedy_numbers=True)
     direct = session.ask(question.question, question.options, scaffold=False)
     elements = parse_lines(scaffold.raw)[0]
     own = model_answer(elements)
@@ -61,7 +64,7 @@ def policy_answers(session: Session, question) -> dict[str, str | float]:
         session.graph.objects_with_label(label) for label in program.args)
     return {"own": own_text, "engine": scaffold.engine,
             "labels present": scaffold.engine if labels_present else own_text,
-            "shipped": scaffold.text, "direct": direct.text,
+            "shipped": scaffold.text, "greedy numbers": greedy.text, "direct": direct.text,
             "engine taken %": float(scaffold.source == "engine")}
 
 

@@ -77,5 +77,6 @@ def test_runtime_variant_is_an_answer_mode_and_or_a_model_file():
     assert split_variant("lm-f16.gguf") == ("scaffold", "lm-f16.gguf")
     assert split_variant("engine, lm.onnx") == ("engine", "lm.onnx")
     assert split_variant("own") == ("own", None)
+    assert split_variant("greedy,lm-f16.gguf") == ("greedy", "lm-f16.gguf")
     with pytest.raises(ValueError, match="at most one answer mode"):
         split_variant("direct,engine")

@@ -79,3 +79,22 @@ def test_number_distribution_needs_logits(bundle):
     bundle.lm.reset()
     with pytest.raises(ValueError, match="prefill first"):
         N.number_distribution(bundle.lm, N.NumberTokens.of(bundle.tokenizer))
+
+
+def test_the_greedy_number_is_a_leaf_of_the_tree(bundle):
+    """The likeliest child of every node is expanded, so the greedy path (what `ask(greedy_numbers=True)`
+    writes) is always among the candidates the expected score chooses from."""
+    from ssr_runtime.runtime.grammars import ANSWER_HEAD, answer_grammar
+
+    lm, tokens = bundle.lm, N.NumberTokens.of(bundle.tokenizer)
+    for question in ["What is the distance between the bed and the lamp in meters?",
+                     "What is the length of the longest dimension of the sofa in centimeters?"]:
+        prompt = prompt_ids(bundle, question)
+        head = len(bundle.tokenizer.encode(ANSWER_HEAD).ids)
+        lm.reset()
+        lm.prefill([prompt[:-head]])
+        greedy = bundle.tokenizer.decode(lm.generate(40, grammar=answer_grammar(None)))
+        number = greedy.split()[1]
+        lm.reset()
+        lm.prefill([prompt])
+        assert number in N.number_distribution(lm, tokens), greedy

@@ -234,11 +234,11 @@ class Session:
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text).ids
 
-    def _answer_line(self, ids: list[int], letters: list[str] | None) -> str:
+    def _answer_line(self, ids: list[int], letters: list[str] | None, greedy_numbers: bool) -> str:
         """The model's `<ans>` line after `ids`: with `letters`, the likeliest of them (greedy, under
         `answer_grammar`); without, the number of highest expected score (runtime.numbers), then its
-        unit, greedily."""
-        if letters is not None:
+        unit, greedily; with `greedy_numbers`, the greedy number."""
+        if letters is not None or greedy_numbers:
             return self._generate(ids, None, MAX_NEW_TOKENS_ANSWER, answer_grammar(letters))[0]
         prompt = ids + self._encode(ANSWER_HEAD)
         self._generate(prompt, None, 0)
@@ -323,7 +323,8 @@ class Session:
                                        "name one by its id")
             return matches[0].box
 
-    def ask(self, question: str, options: Sequence[str] | None = None, scaffold: bool = True) -> SessionAnswer:
+    def ask(self, question: str, options: Sequence[str] | None = None, scaffold: bool = True,
+            greedy_numbers: bool = False) -> SessionAnswer:
         """Answer a spatial question (VSI-Bench style; `options` like "A. left") over the graph so far
         (keyframes waiting for a full window are not read early, so asking does not change how the
         stream is read). The model writes its scaffold under `scaffold_grammar` — a LocalCogMap and a
@@ -332,8 +333,8 @@ class Session:
         options' letters, or a number: the one of highest expected score, runtime.numbers). The
         engine's result is the answer when it is conclusive (`ProgramResult.conclusive`), the model's
         `<ans>` otherwise (SessionAnswer.source).
-        `scaffold=False`: the direct answer alone (the ablation). A bad option or a control token in
-        the text is refused (ValueError)."""
+        `scaffold=False`: the direct answer alone; `greedy_numbers=True`: numbers decoded greedily
+        (the ablations). A bad option or a control token in the text is refused (ValueError)."""
         letters = option_letters(options)
         for field, text in [("question", question), *(("options", o) for o in options or ())]:
             control = next((token for token in SPECIAL_TOKENS if token in text), None)
@@ -344,7 +345,8 @@ class Session:
         with self._lock:
             graph = self._current_graph()
             if not scaffold:
-                raw = self._answer_line(self._encode(stage2_prompt(graph, prompt, DIRECT_MARK)), letters)
+                raw = self._answer_line(self._encode(stage2_prompt(graph, prompt, DIRECT_MARK)), letters,
+                                        greedy_numbers)
                 return _answer(parse_lines(raw)[0], None, raw, started)
             ids = self._encode(stage2_prompt(graph, prompt, SCAFFOLD_MARK))
             written, new_ids = self._generate(ids, None, MAX_NEW_TOKENS_ANSWER, scaffold_grammar(letters))
@@ -352,7 +354,7 @@ class Session:
             with _Timer(self.latency, "query"):
                 result = None if query is None else run_program(graph, query, list(options or ()))
             fed = f"\n{result_line(result)}\n"
-            own = self._answer_line(ids + new_ids + self._encode(fed), letters)
+            own = self._answer_line(ids + new_ids + self._encode(fed), letters, greedy_numbers)
             return _answer(parse_lines(own)[0], result, written + fed + own, started)
 
     # --- persistence ---------------------------------------------------------------------------------

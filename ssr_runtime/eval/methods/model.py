@@ -11,7 +11,9 @@ Variants (`--variant`):
   object the program names is in the graph, and it is no count), the model's `<ans>` elsewhere;
 - `own`: the model's `<ans>` after the `<res>`, always (whether the model uses the result itself);
 - `engine`: that `<res>` alone (the program's result; wrong where it cannot run);
-- `direct`: the model's `<ans>` with no scaffold (the ablation).
+- `direct`: the model's `<ans>` with no scaffold (the ablation);
+- `greedy`: as `scaffold`, with numbers decoded greedily instead of by expected score (the ablation
+  of `runtime/numbers.py`).
 The question's annotated `query` is never used: the model parses the question itself.
 """
 

@@ -1,7 +1,7 @@
 """`runtime`: the exported model through the streaming runtime (`ssr_runtime.Session`): the encoder
 "auto" (the export's TensorRT engine where it loads here, else ONNX Runtime), the language model on
 llama.cpp. `--checkpoint` names an export folder (`ssr export`; default: the shipped model);
-`--variant` an answer mode (`scaffold`, the default, `own`, `engine` or `direct`, as for `model`), a
+`--variant` an answer mode (`scaffold`, the default, `own`, `engine`, `direct` or `greedy`, as for `model`), a
 language-model file of the export (default: the Q8_0 GGUF; `lm.onnx` runs the language model on ONNX
 Runtime), or both joined by a comma (`direct,lm-f16.gguf`). Each scene gets a fresh session that streams every frame, then answers the scene's
 questions. `SessionMethod` is shared with `model`, which runs the same Session on the torch backends."""
@@ -20,10 +20,11 @@ from ssr_runtime.runtime.merge import parse_lines
 class SessionMethod(Method):
     """A method that streams each scene through a `Session` over one loaded `Bundle` and asks it the
     scene's questions. `answer_from`: 'scaffold' (the Session's answer: the engine's result of the
-    model's program where the graph holds its objects, else the model's `<ans>` written after reading
-    that result), 'own' (the model's `<ans>` after the result, always: does the model use it?),
-    'engine' (the result alone, wrong where the program cannot run) or 'direct' (the model's `<ans>`
-    with no scaffold)."""
+    model's program where it is conclusive, else the model's `<ans>` written after reading that
+    result), 'own' (the model's `<ans>` after the result, always: does the model use it?), 'engine'
+    (the result alone, wrong where the program cannot run), 'direct' (the model's `<ans>` with no
+    scaffold) or 'greedy' (as 'scaffold', numbers decoded greedily: the ablation of
+    runtime.numbers)."""
 
     def __init__(self, bundle, answer_from: str = "scaffold"):
         self.bundle = bundle  # backends open once per run
@@ -39,7 +40,8 @@ class SessionMethod(Method):
     def answer(self, question: Question, scene: Scene, scene_dir: Path) -> str:
         from ssr_runtime.runtime.session import model_answer
 
-        answer = self.session.ask(question.question, question.options, scaffold=self.answer_from != "direct")
+        answer = self.session.ask(question.question, question.options, scaffold=self.answer_from != "direct",
+                                  greedy_numbers=self.answer_from == "greedy")
         if self.answer_from == "own":
             own = model_answer(parse_lines(answer.raw)[0])
             return "" if own is None else own[0]
@@ -49,7 +51,7 @@ class SessionMethod(Method):
         self.session = None
 
 
-ANSWER_MODES = ("scaffold", "own", "engine", "direct")
+ANSWER_MODES = ("scaffold", "own", "engine", "direct", "greedy")
 
 
 class RuntimeMethod(SessionMethod):
