@@ -196,7 +196,7 @@ def _print_table(rows: list[dict], lm_encoder: str) -> None:
     if lms:
         base = next((r.get("decode_tokens_per_s") for r in lms if r["backend"] == "torch"), None)
         columns = ["backend", "preprocess p50", "encoder p50", "prefill p50/p95 ms", "decode tok/s", "vs torch",
-                   "parse+merge p50", "query p50", "total s"]
+                   "number p50", "parse+merge p50", "query p50", "total s"]
         print(f"language models (encoder: {lm_encoder})")
         print(markdown_table(columns, [
             dict.fromkeys(columns, "") | {"backend": r["backend"],
@@ -207,6 +207,7 @@ def _print_table(rows: list[dict], lm_encoder: str) -> None:
                 "prefill p50/p95 ms": f"{r.get('prefill_p50_ms', 0):.1f}/{r.get('prefill_p95_ms', 0):.1f}",
                 "decode tok/s": f"{r.get('decode_tokens_per_s', 0):.0f}",
                 "vs torch": f"{r.get('decode_tokens_per_s', 0) / base:.2f}×" if base else "",
+                "number p50": f"{r.get('number_p50_ms', 0):.1f}",
                 "parse+merge p50": f"{r.get('parse_merge_p50_ms', 0):.2f}",
                 "query p50": f"{r.get('query_p50_ms', 0):.2f}", "total s": f"{r['seconds']:.1f}"} for r in lms]))
 
