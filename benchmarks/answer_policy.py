@@ -69,7 +69,8 @@ def policy_answers(session: Session, question) -> dict[str, str | float]:
 
 
 def task_of(question) -> str:
-    return "object_rel_direction" if question.question_type.startswith("object_rel_direction") else question.question_type
+    key = question.question_type
+    return "object_rel_direction" if key.startswith("object_rel_direction") else key
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,8 @@ NUMBER = re.compile(r"^(0|[1-9][0-9]{0,3})\.[0-9][0-9]$")  # the answer grammar'
 
 def expected_score(text, distribution):
     total = sum(distribution.values())
-    return sum(p * mean_relative_accuracy(float(text), float(t)) for t, p in distribution.items() if float(t) > 0) / total
+    scores = [p * mean_relative_accuracy(float(text), float(t)) for t, p in distribution.items() if float(t) > 0]
+    return sum(scores) / total
 
 
 def test_best_number_is_the_expected_score_not_the_mode():

@@ -42,7 +42,8 @@ class NumberTokens:
         for text in [*"0123456789", "."]:
             token = tokenizer.token_to_id(text)
             if token is None:
-                raise ValueError(f"tokenizer: {text!r} is not a single token; numeric answers are decoded digit by digit")
+                raise ValueError(f"tokenizer: {text!r} is not a single token; numeric answers are decoded "
+                                 "digit by digit")
             ids.append(token)
         return cls(tuple(ids[:10]), ids[10])
 

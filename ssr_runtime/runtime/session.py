@@ -28,6 +28,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,6 +235,16 @@ class Session:
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text).ids
 
+    @contextmanager
+    def _clearing_on_failure(self):
+        """The LM's cache cleared when the block fails, so one bad request never breaks the next."""
+        try:
+            yield
+        except Exception:
+            self.lm.reset()
+            self._cached = []
+            raise
+
     def _answer_line(self, ids: list[int], letters: list[str] | None, greedy_numbers: bool) -> str:
         """The model's `<ans>` line after `ids`: with `letters`, the likeliest of them (greedy, under
         `answer_grammar`); without, the number of highest expected score (runtime.numbers), then its
@@ -242,13 +253,8 @@ class Session:
             return self._generate(ids, None, MAX_NEW_TOKENS_ANSWER, answer_grammar(letters))[0]
         prompt = ids + self._encode(ANSWER_HEAD)
         self._generate(prompt, None, 0)
-        try:
-            with _Timer(self.latency, "number"):
-                number, number_ids = decode_number(self.lm, self._number_tokens)
-        except Exception:
-            self.lm.reset()
-            self._cached = []
-            raise
+        with self._clearing_on_failure(), _Timer(self.latency, "number"):
+            number, number_ids = decode_number(self.lm, self._number_tokens)
         self._cached = prompt + number_ids
         tail = self._generate(prompt + number_ids, None, MAX_NEW_TOKENS_ANSWER, answer_tail_grammar())[0]
         return ANSWER_HEAD + number + tail
@@ -270,17 +276,13 @@ class Session:
         limit = min(len(sequence) - 1, self.lm.position, len(self._cached))
         while shared < limit and sequence[shared] is not None and sequence[shared] == self._cached[shared]:
             shared += 1
-        try:
+        with self._clearing_on_failure():
             with _Timer(self.latency, "prefill"):
                 self.lm.truncate(shared)
                 self._cached = sequence[:shared]
                 self.lm.prefill(_segments(ids[shared:], visual, vis))
             with _Timer(self.latency, "decode") as timer:
                 new_ids = self.lm.generate(max_new_tokens, grammar=grammar)
-        except Exception:
-            self.lm.reset()
-            self._cached = []
-            raise
         self.latency.add_decode(len(new_ids), timer.seconds)
         self._cached = sequence + list(new_ids)
         return self.tokenizer.decode(new_ids, skip_special_tokens=False), list(new_ids)
