@@ -17,7 +17,7 @@ and the share of questions where the shipped policy took the engine's result. Sc
 
 Use scans the model was not trained on and that are not the benchmark it is reported on
 (docs/MODEL.md picks its policy on scans 250-299 of the training folder). Questions are the data
-folder's questions.jsonl when it has one, else generated with --seed (and not written).
+folder's questions.jsonl, generated with --seed and written there when it has none (as `ssr eval`).
 """
 
 from __future__ import annotations
@@ -30,11 +30,9 @@ from tqdm import tqdm
 
 from ssr_runtime import _core
 from ssr_runtime.data.readers import iter_scene_frames
-from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval import benchmark
 from ssr_runtime.eval.harness import limit_per_key
 from ssr_runtime.eval.metrics import score
-from ssr_runtime.eval.questions import generate_questions
 from ssr_runtime.runtime.bundle import load_bundle
 from ssr_runtime.runtime.merge import parse_lines
 from ssr_runtime.runtime.session import DEFAULT_MODEL, Session, model_answer
@@ -43,13 +41,11 @@ POLICIES = ("own", "engine", "labels present", "shipped", "greedy numbers", "dir
 
 
 def load_questions(data: Path, seed: int, limit: int | None):
+    """As `ssr eval` reads them: the folder's questions.jsonl, written first when it has none."""
     path = data / benchmark.QUESTIONS_FILE
-    if path.is_file():
-        questions = benchmark.load_questions(path)
-    else:
-        folders = benchmark.scene_folders(data)
-        questions = generate_questions([Scene.load(folder) for folder in folders.values()], seed)
-    return limit_per_key(questions, limit)
+    if not path.is_file():
+        path = benchmark.build_benchmark(data, seed)
+    return limit_per_key(benchmark.load_questions(path), limit)
 
 
 def policy_answers(session: Session, question) -> dict[str, str | float]:

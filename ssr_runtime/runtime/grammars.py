@@ -49,6 +49,9 @@ def _alternatives(words: Iterable[str]) -> str:
     return " | ".join(f'"{w}"' for w in words)
 
 
+_UNIT = f"unit    ::= {_alternatives(ANSWER_UNITS)}\n"
+
+
 def _label_rule(labels: Iterable[str] | None) -> str:
     if labels is None:
         return f"label   ::= [a-z] [a-z0-9_]{{0,{MAX_LABEL_CHARS - 1}}}\n"
@@ -93,8 +96,7 @@ def _answer_rules(letters: Sequence[str] | None) -> str:
         value = f"({_alternatives(sorted(set(letters)))})"
     else:
         value = "num (sp unit)?"
-    return (f'ans     ::= "<ans>" sp {value} sp "</ans>"\n'
-            f"unit    ::= {_alternatives(ANSWER_UNITS)}\n" + _NUMBERS)
+    return f'ans     ::= "<ans>" sp {value} sp "</ans>"\n' + _UNIT + _NUMBERS
 
 
 def _program(task: str, fewest: int, most: int) -> str:
@@ -114,9 +116,7 @@ ANSWER_HEAD = "<ans> "  # how every `<ans>` begins; a numeric answer's number fo
 def answer_tail_grammar() -> str:
     """What follows a numeric answer's number, decoded apart (runtime.numbers): an optional unit and
     the end of the `<ans>`."""
-    return (f'{ROOT}    ::= (sp unit)? sp "</ans>"\n'
-            f'sp      ::= " "\n'
-            f"unit    ::= {_alternatives(ANSWER_UNITS)}\n")
+    return f'{ROOT}    ::= (sp unit)? sp "</ans>"\nsp      ::= " "\n' + _UNIT
 
 
 def scaffold_grammar(letters: Sequence[str] | None = None) -> str:

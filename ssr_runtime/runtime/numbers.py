@@ -50,12 +50,10 @@ class NumberTokens:
 
 def decode_number(lm: LanguageModel, tokens: NumberTokens) -> tuple[str, list[int]]:
     """The number to write at the LM's current position (its logits read, the answer's `<ans> ` fed):
-    its text ("2.40") and token ids, which are fed before returning, so the LM continues after them."""
-    distribution = number_distribution(lm, tokens)
-    text = best_number(distribution)
-    ids = [tokens.point if c == "." else tokens.digits[int(c)] for c in text]
-    lm.prefill([ids])
-    return text, ids
+    its text ("2.40") and token ids. The LM is left at that position, its logits dropped: the caller
+    feeds the ids and continues."""
+    text = best_number(number_distribution(lm, tokens))
+    return text, [tokens.point if c == "." else tokens.digits[int(c)] for c in text]
 
 
 def number_distribution(lm: LanguageModel, tokens: NumberTokens) -> dict[str, float]:

@@ -255,7 +255,6 @@ class Session:
         self._generate(prompt, None, 0)
         with self._clearing_on_failure(), _Timer(self.latency, "number"):
             number, number_ids = decode_number(self.lm, self._number_tokens)
-        self._cached = prompt + number_ids
         tail = self._generate(prompt + number_ids, None, MAX_NEW_TOKENS_ANSWER, answer_tail_grammar())[0]
         return ANSWER_HEAD + number + tail
 

@@ -43,7 +43,8 @@ def _train(args: argparse.Namespace) -> int:
     settings = TrainSettings(stage=args.stage, data=args.data, out=args.out, config=args.config, fusion=args.fusion,
                              pool=args.pool, token_norm=args.token_norm,
                              encoder_epochs=args.encoder_epochs, vision_lr_scale=args.vision_lr_scale,
-                             init=args.init, graphs=args.graphs, steps=args.steps, batch_tokens=args.batch_tokens, lr=args.lr,
+                             init=args.init, graphs=args.graphs, steps=args.steps, batch_tokens=args.batch_tokens,
+                             lr=args.lr,
                              seed=args.seed, threads=args.threads, device=args.device,
                              max_minutes=args.max_minutes)
     try:

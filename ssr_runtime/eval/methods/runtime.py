@@ -1,10 +1,11 @@
 """`runtime`: the exported model through the streaming runtime (`ssr_runtime.Session`): the encoder
 "auto" (the export's TensorRT engine where it loads here, else ONNX Runtime), the language model on
 llama.cpp. `--checkpoint` names an export folder (`ssr export`; default: the shipped model);
-`--variant` an answer mode (`scaffold`, the default, `own`, `engine`, `direct` or `greedy`, as for `model`), a
-language-model file of the export (default: the Q8_0 GGUF; `lm.onnx` runs the language model on ONNX
-Runtime), or both joined by a comma (`direct,lm-f16.gguf`). Each scene gets a fresh session that streams every frame, then answers the scene's
-questions. `SessionMethod` is shared with `model`, which runs the same Session on the torch backends."""
+`--variant` an answer mode (`scaffold`, the default, `own`, `engine`, `direct` or `greedy`, as for
+`model`), a language-model file of the export (default: the Q8_0 GGUF; `lm.onnx` runs the language
+model on ONNX Runtime), or both joined by a comma (`direct,lm-f16.gguf`). Each scene gets a fresh
+session that streams every frame, then answers the scene's questions. `SessionMethod` is shared with
+`model`, which runs the same Session on the torch backends."""
 
 from __future__ import annotations
 
