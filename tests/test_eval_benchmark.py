@@ -9,7 +9,7 @@ import pytest
 from ssr_runtime.data.scene import BoxRecord, Camera, Room, Scene, SceneObject
 from ssr_runtime.eval.benchmark import QUESTIONS_FILE, build_benchmark, load_questions, scene_folders
 from ssr_runtime.eval.questions import generate_questions
-from ssr_runtime.eval.records import Question, QuestionFormatError
+from ssr_runtime.eval.records import Question, QuestionFormatError, canonical_options
 
 LABELS = ["bed", "sofa", "table", "chair", "lamp", "tv", "desk", "stool"]
 
@@ -138,3 +138,15 @@ def test_missing_fields_duplicate_ids_bad_json_and_empty_files(tmp_path):
 def test_to_json_round_trips_through_from_json():
     question = Question.from_json(GOOD_CHOICE, "here")
     assert question.to_json() == GOOD_CHOICE
+
+
+def test_canonical_options_sort_by_text_and_keep_the_right_answer():
+    shown, original = canonical_options(["A. right", "B. back", "C. left", "D. Back"])
+    assert shown == ("A. Back", "B. back", "C. left", "D. right")
+    assert original == {"A": "D", "B": "B", "C": "C", "D": "A"}
+    question = Question.from_json({**GOOD_CHOICE, "options": ["A. right", "B. left"], "ground_truth": "B"}, "q")
+    canonical = question.with_canonical_options()
+    assert canonical.options == ("A. left", "B. right") and canonical.ground_truth == "A"
+    assert canonical.option_texts[canonical.letters.index(canonical.ground_truth)] == "left"
+    numeric = Question.from_json(GOOD_NUMERIC, "q")
+    assert numeric.with_canonical_options() is numeric

@@ -300,7 +300,8 @@ def test_stage2_targets_parse_and_their_query_answers_the_question(built, questi
         qs = questions[scan.scene.scene_id]
         assert len(stage2) == 2 * len(qs) > 0
         truth = ground_truth_graph(scan.scene)
-        for q, scaffold, direct in zip(qs, stage2[0::2], stage2[1::2]):
+        shown = [q.with_canonical_options() for q in qs]  # as Session.ask shows them
+        for q, scaffold, direct in zip(shown, stage2[0::2], stage2[1::2]):
             assert scaffold.kind == S.KIND_SCAFFOLD and direct.kind == S.KIND_DIRECT and scaffold.frames == ()
             assert scaffold.prompt.endswith(f"{q.prompt}\n{S.SCAFFOLD_MARK}\n")
             assert direct.prompt.endswith(f"{q.prompt}\n{S.DIRECT_MARK}\n")

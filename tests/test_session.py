@@ -16,6 +16,7 @@ from ssr_runtime import _core  # noqa: E402
 from ssr_runtime.data import sample_scene_path  # noqa: E402
 from ssr_runtime.data.readers import iter_scene_frames  # noqa: E402
 from ssr_runtime.export.manifest import ManifestError  # noqa: E402
+from ssr_runtime.runtime.merge import parse_lines  # noqa: E402
 from ssr_runtime.runtime.session import DEFAULT_MODEL, Session, SessionAnswer  # noqa: E402
 from ssr_runtime.training.samples import WINDOW  # noqa: E402
 
@@ -67,6 +68,22 @@ def test_ask_cogmap_and_ground(streamed):
     assert session.cogmap("room").anchor == "room"
     with pytest.raises(_core.QueryError, match="matches 0 objects"):
         session.ground("spaceship")
+
+
+def test_the_model_reads_options_sorted_and_answers_in_the_callers_letters(streamed):
+    session, _ = streamed
+    options = ["A. Turn Right", "B. Turn Back", "C. Turn Left"]  # the model reads Back, Left, Right
+    to_caller = {"A": "B", "B": "C", "C": "A"}
+    question = ("You are a robot beginning at the bed facing the lamp. You want to navigate to the chair. "
+                "1. Go forward until the lamp 2. [please fill in] 3. Go forward until the chair.")
+    for scaffold in (True, False):
+        answer = session.ask(question, options, scaffold=scaffold)
+        records = parse_lines(answer.raw)[0]  # a bad cog map line is skipped, as the runtime skips it
+        written = next(r for r in records if isinstance(r, _core.Answer)).choice
+        fed = next((r for r in records if isinstance(r, _core.EngineResult)), None)
+        engine = "" if fed is None or fed.answer is None else to_caller[fed.answer.choice]
+        assert answer.engine == engine
+        assert answer.text == (engine if answer.source == "engine" else to_caller[written])
 
 
 def test_save_and_load_continue_the_stream(frames, tmp_path):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 NUMERIC_KEYS = ("object_counting", "object_abs_distance", "object_size_estimation", "room_size_estimation")
 CHOICE_KEYS = ("object_rel_distance", "object_rel_direction_easy", "object_rel_direction_medium",
@@ -29,6 +29,17 @@ def vsi_prompt(question: str, options: Sequence[str] | None = None) -> str:
     return "\n".join([PRE_PROMPT, question, "Options:\n" + "\n".join(options), CHOICE_POST_PROMPT])
 
 LETTERS = string.ascii_uppercase
+
+
+def canonical_options(options: Sequence[str]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """VSI-style `options` ("A. left") as the model reads them: sorted by text and lettered A, B, … in
+    that order; and the map from each new letter to the one it had. Benchmarks shuffle their options,
+    so a letter says nothing by itself; in a fixed order a prior over answers (the commonest turn of a
+    route) is a prior over letters, which a small model learns where it cannot learn to read a
+    shuffled list (it answered `B` to 84 of 88 routes). Training and `Session.ask` both use it."""
+    ranked = sorted(options, key=lambda option: (option[3:].lower(), option[3:], option[0]))
+    shown = tuple(f"{LETTERS[k]}. {option[3:]}" for k, option in enumerate(ranked))
+    return shown, {LETTERS[k]: option[0] for k, option in enumerate(ranked)}
 _FIELDS = ("id", "scene_id", "question_type", "question", "options", "ground_truth", "query")
 
 
@@ -71,6 +82,14 @@ class Question:
     @property
     def prompt(self) -> str:
         return vsi_prompt(self.question, self.options)
+
+    def with_canonical_options(self) -> Question:
+        """This question with its options in `canonical_options` order (the ground truth relettered)."""
+        if self.options is None:
+            return self
+        shown, original = canonical_options(self.options)
+        truth = next(new for new, old in original.items() if old == self.ground_truth)
+        return replace(self, options=shown, ground_truth=truth)
 
     def to_json(self) -> dict:
         record = {name: getattr(self, name) for name in _FIELDS}

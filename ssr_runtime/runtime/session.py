@@ -37,7 +37,7 @@ import numpy as np
 from ssr_runtime import _core
 from ssr_runtime.data.readers import RGBDFrame
 from ssr_runtime.eval.questions import display_name
-from ssr_runtime.eval.records import vsi_prompt
+from ssr_runtime.eval.records import canonical_options, vsi_prompt
 from ssr_runtime.eval.structured import OPTION_PATTERN, ProgramResult, result_line, run_program
 from ssr_runtime.files import write_json_atomic
 from ssr_runtime.preprocess import GRID, IMAGE_SIZE, FrameBatch, FrameInputs, frame_inputs
@@ -66,7 +66,8 @@ class SessionAnswer:
     `ProgramResult.conclusive`), 'model' (the model's own `<ans>`, written after it read that result) or
     'none'. `engine` is the engine's result either way ('' when there was no program or it could not
     run), `objects` the ids it rests on; then the model's raw output (the runtime's `<res>` line
-    included) and the latency in seconds."""
+    included; its letters are those of the options as the model read them: `canonical_options`) and
+    the latency in seconds."""
 
     text: str
     value: float | None
@@ -334,29 +335,33 @@ class Session:
         options' letters, or a number: the one of highest expected score, runtime.numbers). The
         engine's result is the answer when it is conclusive (`ProgramResult.conclusive`), the model's
         `<ans>` otherwise (SessionAnswer.source).
+        The model reads the options sorted by text (`canonical_options`, as it was trained); the
+        answer's letters are the caller's.
         `scaffold=False`: the direct answer alone; `greedy_numbers=True`: numbers decoded greedily
         (the ablations). A bad option or a control token in the text is refused (ValueError)."""
-        letters = option_letters(options)
+        option_letters(options)  # checks their form
+        shown, original = canonical_options(options) if options else (None, {})
+        letters = list(original) or None
         for field, text in [("question", question), *(("options", o) for o in options or ())]:
             control = next((token for token in SPECIAL_TOKENS if token in text), None)
             if control is not None:
                 raise ValueError(f"{field}: contains the model's control token {control!r}")
         started = time.perf_counter()
-        prompt = vsi_prompt(question, options)
+        prompt = vsi_prompt(question, shown)
         with self._lock:
             graph = self._current_graph()
             if not scaffold:
                 raw = self._answer_line(self._encode(stage2_prompt(graph, prompt, DIRECT_MARK)), letters,
                                         greedy_numbers)
-                return _answer(parse_lines(raw)[0], None, raw, started)
+                return _answer(parse_lines(raw)[0], None, raw, started, original)
             ids = self._encode(stage2_prompt(graph, prompt, SCAFFOLD_MARK))
             written, new_ids = self._generate(ids, None, MAX_NEW_TOKENS_ANSWER, scaffold_grammar(letters))
             query = next((e for e in parse_lines(written)[0] if isinstance(e, _core.Query)), None)
             with _Timer(self.latency, "query"):
-                result = None if query is None else run_program(graph, query, list(options or ()))
+                result = None if query is None else run_program(graph, query, list(shown or ()))
             fed = f"\n{result_line(result)}\n"
             own = self._answer_line(ids + new_ids + self._encode(fed), letters, greedy_numbers)
-            return _answer(parse_lines(own)[0], result, written + fed + own, started)
+            return _answer(parse_lines(own)[0], result, written + fed + own, started, original)
 
     # --- persistence ---------------------------------------------------------------------------------
 
@@ -466,11 +471,17 @@ def model_answer(elements: list):
     return own.choice, None, "", own.choice
 
 
-def _answer(elements: list, result: ProgramResult | None, raw: str, started: float) -> SessionAnswer:
-    engine, evidence = ("", ()) if result is None else (result.text, result.evidence)
+def _answer(elements: list, result: ProgramResult | None, raw: str, started: float,
+            original: dict[str, str]) -> SessionAnswer:
+    """The SessionAnswer, its letters mapped back from the model's (`canonical_options`) to the
+    caller's through `original`."""
+    engine, evidence = ("", ()) if result is None else (original.get(result.text, result.text), result.evidence)
     if result is not None and result.conclusive:
         chosen, source = (result.text, result.value, result.unit, result.choice), "engine"
     else:
         own = model_answer(elements)
         chosen, source = (own, "model") if own is not None else (("", None, "", None), "none")
-    return SessionAnswer(*chosen, source, engine, evidence, raw, time.perf_counter() - started)
+    text, value, unit, choice = chosen
+    if text in original:  # with options, `text` is a letter (`choice` too, when the model chose)
+        text, choice = original[text], original[text] if choice == text else choice
+    return SessionAnswer(text, value, unit, choice, source, engine, evidence, raw, time.perf_counter() - started)

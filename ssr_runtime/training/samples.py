@@ -471,9 +471,10 @@ def stage2_samples(scene_id: str, graph: _core.SceneGraph, questions: Sequence[Q
     answer alone). With `own_graph` (what a model read of this scan), OWN_GRAPH_SHARE of the questions
     are asked over it; the rest over the whole graph or, for THINNED_GRAPH_SHARE of them, a `thinned`
     one. The query and answer are the true ones either way; the cog map is of the objects the prompt
-    lists, the result the engine's on the graph shown."""
+    lists, the result the engine's on the graph shown. Options are in `canonical_options` order, as
+    `Session.ask` shows them."""
     samples = []
-    for question in questions:
+    for question in (q.with_canonical_options() for q in questions):
         if own_graph is not None and rng.random() < OWN_GRAPH_SHARE:
             shown = own_graph
         else:
