@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -27,6 +28,19 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="question generation and method seed")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=run)
+
+    compare = subparsers.add_parser(
+        "compare", help="two runs' scores on the same questions, with a paired bootstrap",
+        description="Compare run B with run A (`ssr eval --out` folders or their predictions.jsonl) on the same "
+                    "questions: per task and overall, the difference B - A and its standard error from a paired "
+                    "bootstrap (questions resampled within each raw key), and the share of draws at or below 0.")
+    compare.add_argument("a", type=Path, help="the reference run (such as blind)")
+    compare.add_argument("b", type=Path, help="the run compared with it")
+    compare.add_argument("--mode", choices=("strict", "lenient"), default="strict", help="which score (default strict)")
+    compare.add_argument("--draws", type=_positive_int, default=4000, help="bootstrap draws (default 4000)")
+    compare.add_argument("--seed", type=_non_negative_int, default=0, help="bootstrap seed")
+    compare.add_argument("--plot", type=Path, help="write the draws of the overall difference as a PNG histogram")
+    compare.set_defaults(func=run_compare)
 
 
 def _positive_int(text: str) -> int:
@@ -58,4 +72,20 @@ def run(args: argparse.Namespace) -> int:
     results = harness.evaluate(method, questions, args.data, out, progress=not args.no_progress)
     print(report.markdown(results))
     print(f"wrote {out}/predictions.jsonl, results.json, results.md, results.png")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from ssr_runtime.eval import compare
+
+    try:
+        comparison = compare.paired_bootstrap(compare.load_predictions(args.a, args.mode),
+                                              compare.load_predictions(args.b, args.mode), args.draws, args.seed)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"ssr compare: {e}", file=sys.stderr)
+        return 1
+    print(compare.markdown(comparison))
+    if args.plot:
+        compare.histogram(comparison, args.plot)
+        print(f"wrote {args.plot}")
     return 0
