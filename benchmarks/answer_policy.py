@@ -35,7 +35,7 @@ from ssr_runtime.eval.harness import limit_per_key
 from ssr_runtime.eval.metrics import score
 from ssr_runtime.runtime.bundle import load_bundle
 from ssr_runtime.runtime.merge import parse_lines
-from ssr_runtime.runtime.session import DEFAULT_MODEL, Session, model_answer
+from ssr_runtime.runtime.session import DEFAULT_MODEL, Session
 
 POLICIES = ("own", "engine", "labels present", "shipped", "greedy numbers", "direct", "engine taken %")
 
@@ -52,14 +52,11 @@ def policy_answers(session: Session, question) -> dict[str, str | float]:
     scaffold = session.ask(question.question, question.options)
     greedy = session.ask(question.question, question.options, greedy_numbers=True)
     direct = session.ask(question.question, question.options, scaffold=False)
-    elements = parse_lines(scaffold.raw)[0]
-    own = model_answer(elements)
-    own_text = own[0] if own else ""
-    program = next((e for e in elements if isinstance(e, _core.Query)), None)
+    program = next((e for e in parse_lines(scaffold.raw)[0] if isinstance(e, _core.Query)), None)
     labels_present = bool(scaffold.engine) and program is not None and all(
         session.graph.objects_with_label(label) for label in program.args)
-    return {"own": own_text, "engine": scaffold.engine,
-            "labels present": scaffold.engine if labels_present else own_text,
+    return {"own": scaffold.own, "engine": scaffold.engine,
+            "labels present": scaffold.engine if labels_present else scaffold.own,
             "shipped": scaffold.text, "greedy numbers": greedy.text, "direct": direct.text,
             "engine taken %": float(scaffold.source == "engine")}
 

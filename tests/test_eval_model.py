@@ -51,17 +51,28 @@ def test_the_result_answers_only_when_no_missing_object_can_change_it():
     own = _core.parse_document("<ans> 3.00 </ans>")
     sized = run_program(graph(), _core.parse_query("<q> object_size_estimation bed </q>"))
     assert sized.conclusive
-    answer = _answer(own, sized, "raw", 0.0)
+    answer = _answer(own, sized, "raw", 0.0, {})
     assert (answer.text, answer.source, answer.engine, answer.objects) == (sized.text, "engine", sized.text, ("bed#1",))
     absent = run_program(graph(), _core.parse_query("<q> object_counting sofa </q>"))
     assert not absent.conclusive and absent.text == "0.00" and result_line(absent) == "<res> 0.00 </res>"
-    answer = _answer(own, absent, "raw", 0.0)
+    answer = _answer(own, absent, "raw", 0.0, {})
     assert (answer.text, answer.source, answer.engine) == ("3", "model", "0.00")  # a room the question says has a sofa
     counted = run_program(graph(), _core.parse_query("<q> object_counting bed </q>"))
     assert not counted.conclusive and counted.text == "1.00"  # a lower bound: the graph may miss beds
-    answer = _answer(own, counted, "raw", 0.0)
+    answer = _answer(own, counted, "raw", 0.0, {})
     assert (answer.text, answer.source, answer.engine, answer.objects) == ("3", "model", "1.00", ("bed#1",))
-    assert _answer([], None, "raw", 0.0).source == "none"
+    assert answer.own == "3"
+
+
+def test_letters_go_back_to_the_callers_options():
+    program = _core.parse_query("<q> object_rel_distance bed lamp tv </q>")
+    shown = ("A. lamp", "B. tv")  # the caller's options were "A. tv", "B. lamp"
+    result = run_program(graph(), program, shown)
+    answer = _answer(_core.parse_document("<ans> B </ans>"), result, "raw", 0.0, {"A": "B", "B": "A"})
+    assert (answer.source, answer.text, answer.engine, answer.own) == ("engine", "B", "B", "A")
+    answer = _answer(_core.parse_document("<ans> B </ans>"), None, "raw", 0.0, {"A": "B", "B": "A"})
+    assert (answer.source, answer.text, answer.choice, answer.engine, answer.own) == ("model", "A", "A", "", "A")
+    assert _answer([], None, "raw", 0.0, {}).source == "none"
 
 
 def test_create_checks_its_options(tmp_path):

@@ -82,7 +82,7 @@ def test_the_model_reads_options_sorted_and_answers_in_the_callers_letters(strea
         written = next(r for r in records if isinstance(r, _core.Answer)).choice
         fed = next((r for r in records if isinstance(r, _core.EngineResult)), None)
         engine = "" if fed is None or fed.answer is None else to_caller[fed.answer.choice]
-        assert answer.engine == engine
+        assert answer.engine == engine and answer.own == to_caller[written]
         assert answer.text == (engine if answer.source == "engine" else to_caller[written])
 
 

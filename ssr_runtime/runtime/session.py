@@ -65,9 +65,9 @@ class SessionAnswer:
     'engine' (the C++ engine's result of the model's `<q>` program, taken when it is conclusive:
     `ProgramResult.conclusive`), 'model' (the model's own `<ans>`, written after it read that result) or
     'none'. `engine` is the engine's result either way ('' when there was no program or it could not
-    run), `objects` the ids it rests on; then the model's raw output (the runtime's `<res>` line
-    included; its letters are those of the options as the model read them: `canonical_options`) and
-    the latency in seconds."""
+    run), `own` the model's `<ans>` either way ('' without one), `objects` the ids the result rests
+    on; then the model's raw output (the runtime's `<res>` line included; its letters are those of the
+    options as the model read them: `canonical_options`) and the latency in seconds."""
 
     text: str
     value: float | None
@@ -75,6 +75,7 @@ class SessionAnswer:
     choice: str | None
     source: str
     engine: str
+    own: str
     objects: tuple[str, ...]
     raw: str
     latency_s: float
@@ -474,14 +475,14 @@ def model_answer(elements: list):
 def _answer(elements: list, result: ProgramResult | None, raw: str, started: float,
             original: dict[str, str]) -> SessionAnswer:
     """The SessionAnswer, its letters mapped back from the model's (`canonical_options`) to the
-    caller's through `original`."""
+    caller's through `original` (letter → letter; empty without options)."""
     engine, evidence = ("", ()) if result is None else (original.get(result.text, result.text), result.evidence)
+    own = model_answer(elements)
+    own_text = "" if own is None else original.get(own[0], own[0])
     if result is not None and result.conclusive:
-        chosen, source = (result.text, result.value, result.unit, result.choice), "engine"
+        chosen, source = (engine, result.value, result.unit, result.choice), "engine"
+    elif own is not None:
+        chosen, source = (own_text, own[1], own[2], own_text if own[3] else None), "model"
     else:
-        own = model_answer(elements)
-        chosen, source = (own, "model") if own is not None else (("", None, "", None), "none")
-    text, value, unit, choice = chosen
-    if text in original:  # with options, `text` is a letter (`choice` too, when the model chose)
-        text, choice = original[text], original[text] if choice == text else choice
-    return SessionAnswer(text, value, unit, choice, source, engine, evidence, raw, time.perf_counter() - started)
+        chosen, source = ("", None, "", None), "none"
+    return SessionAnswer(*chosen, source, engine, own_text, evidence, raw, time.perf_counter() - started)

@@ -15,7 +15,6 @@ from ssr_runtime.data.readers import iter_scene_frames
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.harness import Method, MethodOptions
 from ssr_runtime.eval.records import Question
-from ssr_runtime.runtime.merge import parse_lines
 
 
 class SessionMethod(Method):
@@ -39,14 +38,9 @@ class SessionMethod(Method):
         self.session.push_frames(iter_scene_frames(scene_dir, with_instance=False))
 
     def answer(self, question: Question, scene: Scene, scene_dir: Path) -> str:
-        from ssr_runtime.runtime.session import model_answer
-
         answer = self.session.ask(question.question, question.options, scaffold=self.answer_from != "direct",
                                   greedy_numbers=self.answer_from == "greedy")
-        if self.answer_from == "own":
-            own = model_answer(parse_lines(answer.raw)[0])
-            return "" if own is None else own[0]
-        return answer.engine if self.answer_from == "engine" else answer.text
+        return {"own": answer.own, "engine": answer.engine}.get(self.answer_from, answer.text)
 
     def teardown(self, scene: Scene, scene_dir: Path) -> None:
         self.session = None
