@@ -1,4 +1,5 @@
-"""Atomic file writes: a crash or a full disk leaves either the old file or the new one, never half."""
+"""Atomic file writes (a crash or a full disk leaves either the old file or the new one, never half),
+and JSON-lines reading with errors that name the line."""
 
 from __future__ import annotations
 
@@ -45,3 +46,18 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 
 def write_json_atomic(path: str | os.PathLike, record: object) -> None:
     write_text_atomic(path, json.dumps(record, indent=1))
+
+
+def read_jsonl(path: str | os.PathLike, error: type[Exception] = ValueError) -> Iterator[tuple[str, object]]:
+    """(where, record) for each non-blank line of a JSON-lines file; `where` is "PATH:LINE", for the
+    caller's own field errors. A line that is not JSON raises `error` naming the line and column."""
+    path = Path(path)
+    with path.open() as f:
+        for line_no, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{line_no}"
+            try:
+                yield where, json.loads(line)
+            except json.JSONDecodeError as e:
+                raise error(f"{where}: column {e.colno}: {e.msg}") from None

@@ -13,7 +13,7 @@ from pathlib import Path
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.questions import generate_questions
 from ssr_runtime.eval.records import Question, QuestionFormatError
-from ssr_runtime.files import write_text_atomic
+from ssr_runtime.files import read_jsonl, write_text_atomic
 
 QUESTIONS_FILE = "questions.jsonl"
 
@@ -51,21 +51,14 @@ def write_questions(path: Path, questions: list[Question]) -> None:
 def load_questions(path: str | os.PathLike) -> list[Question]:
     """Read and validate a questions.jsonl; errors name the file, the line and the field."""
     path = Path(path)
-    questions, lines_of_id = [], {}
-    with path.open() as f:
-        for line_no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{line_no}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise QuestionFormatError(f"{where}: column {e.colno}: {e.msg}") from None
-            question = Question.from_json(record, where)
-            if question.id in lines_of_id:
-                raise QuestionFormatError(f"{where}.id: {question.id!r} already used on line {lines_of_id[question.id]}")
-            lines_of_id[question.id] = line_no
-            questions.append(question)
+    questions, where_of_id = [], {}
+    for where, record in read_jsonl(path, QuestionFormatError):
+        question = Question.from_json(record, where)
+        if question.id in where_of_id:
+            raise QuestionFormatError(f"{where}.id: {question.id!r} already used on line "
+                                      f"{where_of_id[question.id].rsplit(':', 1)[1]}")
+        where_of_id[question.id] = where
+        questions.append(question)
     if not questions:
         raise QuestionFormatError(f"{path}: no questions")
     return questions

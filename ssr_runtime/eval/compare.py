@@ -9,13 +9,13 @@ difference and the share of draws where it is not positive.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ssr_runtime.eval.metrics import TASKS
+from ssr_runtime.files import read_jsonl
 
 PREDICTIONS_FILE = "predictions.jsonl"
 MODES = ("strict", "lenient")
@@ -53,14 +53,7 @@ def load_predictions(path: Path, mode: str = "strict") -> Predictions:
     if not file.is_file():
         raise FileNotFoundError(f"{file}: no such file (an `ssr eval --out` folder holds {PREDICTIONS_FILE})")
     raw_key, score, truth = {}, {}, {}
-    for number, line in enumerate(file.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{file}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{where}: not JSON ({e.msg}, column {e.colno})") from None
+    for where, record in read_jsonl(file):
         qid, key, value = _field(record, "id", where), _field(record, "question_type", where), \
             _field(record, mode, where)
         if not isinstance(value, (int, float)) or not 0 <= value <= 1:

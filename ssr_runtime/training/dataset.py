@@ -35,7 +35,7 @@ from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.benchmark import scene_folders
 from ssr_runtime.eval.questions import generate_questions
 from ssr_runtime.eval.records import Question
-from ssr_runtime.files import atomic_open, write_json_atomic, write_text_atomic
+from ssr_runtime.files import atomic_open, read_jsonl, write_json_atomic, write_text_atomic
 from ssr_runtime.parallel import map_tasks
 from ssr_runtime.data.categories import LABELS
 from ssr_runtime.preprocess import GRID, FrameBatch, frame_inputs
@@ -213,16 +213,7 @@ def load_samples(out_dir: str | os.PathLike, stage: int) -> list[Sample]:
     if stage not in STAGE_FILES:
         raise ValueError(f"stage: expected 1 or 2, got {stage!r}")
     path = Path(out_dir) / STAGE_FILES[stage]
-    samples = []
-    with path.open() as f:
-        for line_no, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{line_no}: column {e.colno}: {e.msg}") from None
-                samples.append(Sample.from_json(record, f"{path}:{line_no}"))
-    return samples
+    return [Sample.from_json(record, where) for where, record in read_jsonl(path)]
 
 
 def load_frames(out_dir: str | os.PathLike, scene_id: str) -> FrameBatch:
