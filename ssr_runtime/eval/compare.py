@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssr_runtime.eval.metrics import TASKS
+from ssr_runtime.eval.metrics import TASK_TITLES, TASKS
 from ssr_runtime.files import read_jsonl
 
 PREDICTIONS_FILE = "predictions.jsonl"
@@ -121,8 +121,6 @@ def _common_questions(a: Predictions, b: Predictions) -> list[str]:
 
 def markdown(comparison: Comparison) -> str:
     """The comparison as a table: per task and overall, a, b, b - a and its standard error."""
-    from ssr_runtime.eval.metrics import TASK_TITLES
-
     c = comparison
     lines = [f"### {c.b} against {c.a} ({c.n} questions, paired bootstrap of {len(c.overall_draws)} draws)", "",
              f"| task | {c.a} | {c.b} | difference | SE |", "|---|---:|---:|---:|---:|"]

@@ -40,6 +40,8 @@ def canonical_options(options: Sequence[str]) -> tuple[tuple[str, ...], dict[str
     ranked = sorted(options, key=lambda option: (option[3:].lower(), option[3:], option[0]))
     shown = tuple(f"{LETTERS[k]}. {option[3:]}" for k, option in enumerate(ranked))
     return shown, {LETTERS[k]: option[0] for k, option in enumerate(ranked)}
+
+
 _FIELDS = ("id", "scene_id", "question_type", "question", "options", "ground_truth", "query")
 
 

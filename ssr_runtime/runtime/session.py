@@ -340,7 +340,7 @@ class Session:
         answer's letters are the caller's.
         `scaffold=False`: the direct answer alone; `greedy_numbers=True`: numbers decoded greedily
         (the ablations). A bad option or a control token in the text is refused (ValueError)."""
-        option_letters(options)  # checks their form
+        check_options(options)
         shown, original = canonical_options(options) if options else (None, {})
         letters = list(original) or None
         for field, text in [("question", question), *(("options", o) for o in options or ())]:
@@ -446,20 +446,17 @@ def _segments(ids: list[int], visual: np.ndarray | None, vis: int) -> list:
     return segments
 
 
-def option_letters(options: Sequence[str] | None) -> list[str] | None:
-    """The letters of VSI-style options ("A. left"), in order; None without options. An option of another
-    form, or a letter given twice, raises ValueError naming it."""
-    if not options:
-        return None
-    letters = []
-    for k, option in enumerate(options):
+def check_options(options: Sequence[str] | None) -> None:
+    """VSI-style options ("A. left"): one of another form, or a letter given twice, raises ValueError
+    naming it."""
+    letters = set()
+    for k, option in enumerate(options or ()):
         match = OPTION_PATTERN.match(option)
         if match is None:
             raise ValueError(f"options[{k}]: expected 'LETTER. text' (like 'A. left'), got {option!r}")
         if match.group(1) in letters:
             raise ValueError(f"options[{k}]: letter {match.group(1)} is given twice")
-        letters.append(match.group(1))
-    return letters
+        letters.add(match.group(1))
 
 
 def model_answer(elements: list):
