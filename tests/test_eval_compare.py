@@ -8,6 +8,7 @@ import pytest
 
 from ssr_runtime.cli import main
 from ssr_runtime.eval import compare, metrics
+from ssr_runtime.eval.harness import PREDICTIONS_FILE
 
 KEYS = ["object_counting", "object_rel_direction_easy", "object_rel_direction_hard", "route_planning"]
 
@@ -18,12 +19,12 @@ def write_run(folder, scores, keys=None, truths=None):
     lines = [json.dumps({"id": f"q{k}", "question_type": keys[k], "prediction": "A",
                          "ground_truth": (truths or {}).get(k, "A"), "strict": s, "lenient": s})
              for k, s in enumerate(scores)]
-    (folder / compare.PREDICTIONS_FILE).write_text("\n".join(lines) + "\n")
+    (folder / PREDICTIONS_FILE).write_text("\n".join(lines) + "\n")
     return folder
 
 
 def vsi_overall(folder):
-    records = [json.loads(line) for line in (folder / compare.PREDICTIONS_FILE).read_text().splitlines()]
+    records = [json.loads(line) for line in (folder / PREDICTIONS_FILE).read_text().splitlines()]
     return metrics.aggregate((r["question_type"], metrics.Score(r["strict"], r["lenient"])) for r in records)
 
 
@@ -60,7 +61,7 @@ def test_runs_over_other_questions_are_refused_by_name(tmp_path):
 
 def test_bad_prediction_files_name_the_line_and_field(tmp_path):
     run = write_run(tmp_path / "a", [1.0, 0.0])
-    file = run / compare.PREDICTIONS_FILE
+    file = run / PREDICTIONS_FILE
     file.write_text(file.read_text() + '{"id": "q9", "question_type": "route_planning", "strict": 2}\n')
     with pytest.raises(ValueError, match=r"predictions.jsonl:3.strict: expected a score in \[0, 1\]"):
         compare.load_predictions(run)

@@ -14,11 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ssr_runtime.eval.harness import PREDICTIONS_FILE
 from ssr_runtime.eval.metrics import TASK_TITLES, TASKS
 from ssr_runtime.files import read_jsonl
-
-PREDICTIONS_FILE = "predictions.jsonl"
-MODES = ("strict", "lenient")
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ from ssr_runtime.eval import metrics, report
 from ssr_runtime.eval.benchmark import scene_folders
 from ssr_runtime.eval.records import Question
 
+PREDICTIONS_FILE = "predictions.jsonl"  # one record per question: what `ssr compare` reads
+
 
 class Method(ABC):
     """A way of answering benchmark questions; one instance serves a whole run."""
@@ -151,7 +153,7 @@ def evaluate(method: Method, questions: list[Question], data_dir: Path, out_dir:
         (r["question_type"], metrics.Score(r["strict"], r["lenient"])) for r in records)}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out_dir / "predictions.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+    write_text_atomic(out_dir / PREDICTIONS_FILE, "".join(json.dumps(r) + "\n" for r in records))
     write_json_atomic(out_dir / "results.json", results)
     write_text_atomic(out_dir / "results.md", report.markdown(results))
     report.bar_chart(results, out_dir / "results.png")
