@@ -190,3 +190,24 @@ def test_sample_scene_ships_with_the_package():
     frames = list(iter_scene_frames(folder))
     assert frames[0].rgb.shape == (scene.camera.height, scene.camera.width, 3)
     assert sum(o.first_seen_t is not None for o in scene.objects) >= 8
+
+
+def test_a_folder_grows_by_another_seed_range_and_refuses_other_settings(tmp_path):
+    settings = GenerationSettings(frames=2, width=32, height=24)
+    generate_dataset(tmp_path, 2, seed=5, settings=settings, progress=False)
+    entries = generate_dataset(tmp_path, 1, seed=40, settings=settings, progress=False)
+    assert [e["seed"] for e in entries] == [5, 6, 40]
+    index = json.loads((tmp_path / "index.json").read_text())
+    assert [e["seed"] for e in index["scenes"]] == [5, 6, 40]
+    # Regenerating a range already listed does not list it twice.
+    assert [e["seed"] for e in generate_dataset(tmp_path, 2, seed=6, settings=settings, progress=False)] == [5, 6, 7, 40]
+    with pytest.raises(ValueError, match=r"other settings \(frames: frames=2\)"):
+        generate_dataset(tmp_path, 1, seed=50, settings=GenerationSettings(frames=3, width=32, height=24), progress=False)
+    assert not (tmp_path / "scene_000050").exists()
+
+
+def test_cli_gen_refuses_a_folder_of_other_settings(tmp_path, capsys):
+    generate_dataset(tmp_path, 1, seed=1, settings=GenerationSettings(frames=2, width=32, height=24), progress=False)
+    assert main(["data", "gen", "--out", str(tmp_path), "--scenes", "1", "--frames", "2", "--size", "48x24",
+                 "--seed", "9", "--quiet"]) == 1
+    assert "other settings (width: width=32)" in capsys.readouterr().err

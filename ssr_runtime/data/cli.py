@@ -58,7 +58,11 @@ def _gen(args) -> int:
 
     width, height = args.size
     settings = GenerationSettings(frames=args.frames, width=width, height=height, noise=args.noise)
-    entries = generate_dataset(args.out, args.scenes, args.seed, settings, args.workers, progress=not args.quiet)
+    try:
+        entries = generate_dataset(args.out, args.scenes, args.seed, settings, args.workers, progress=not args.quiet)
+    except ValueError as e:
+        print(f"ssr data gen: {e}", file=sys.stderr)
+        return 1
     print(f"{len(entries)} scenes in {args.out} (index: {args.out / 'index.json'})")
     return 0
 

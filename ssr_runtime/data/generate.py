@@ -7,6 +7,7 @@ complete; an interrupted folder has none and is regenerated on the next run.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -160,14 +161,38 @@ def _index_entry(scene: Scene) -> dict:
 def generate_dataset(out: str | os.PathLike, scenes: int, seed: int = 0, settings: GenerationSettings = GenerationSettings(),
                      workers: int = 1, progress: bool = True) -> list[dict]:
     """Generate scenes with seeds seed .. seed + scenes - 1 into `out`, `workers` processes in
-    parallel; skip scenes already complete; then write out/index.json. Returns the index entries."""
+    parallel; skip scenes already complete; then write out/index.json. A folder that already holds
+    scans of other seeds (same settings) keeps them, so a training set can grow by another seed range:
+    the index lists them all by seed. Returns the index's entries."""
     if scenes < 1 or workers < 1 or seed < 0:
         raise ValueError(f"need scenes >= 1, workers >= 1, seed >= 0; got scenes={scenes}, workers={workers}, seed={seed}")
     out = Path(out)
+    kept = _entries_kept(out, settings, range(seed, seed + scenes))
     out.mkdir(parents=True, exist_ok=True)
     nthreads = 0 if workers == 1 else 1
     tasks = [(str(out), seed + i, settings, nthreads) for i in range(scenes)]
     entries = map_tasks(_generate_task, tasks, workers, desc="ssr data gen", progress=progress)
-    write_json_atomic(out / "index.json", {"format": INDEX_FORMAT, "version": 1, "generator": settings.as_json(),
-                                           "scenes": entries})
-    return entries
+    index = {"format": INDEX_FORMAT, "version": 1, "generator": settings.as_json(),
+             "scenes": sorted(kept + entries, key=lambda e: e["seed"])}
+    write_json_atomic(out / "index.json", index)
+    return index["scenes"]
+
+
+def _entries_kept(out: Path, settings: GenerationSettings, seeds: range) -> list[dict]:
+    """The index entries of `out` outside `seeds` whose scene folders are there. ValueError when the
+    index names other generator settings (one folder, one camera and frame count) or is not an index."""
+    path = out / "index.json"
+    if not path.is_file():
+        return []
+    try:
+        index = json.loads(path.read_text())
+        generator, entries = index["generator"], index["scenes"]
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise ValueError(f"{path}: not a scene index ({e}); move it away to generate here") from None
+    if index.get("format") != INDEX_FORMAT:
+        raise ValueError(f"{path}: format is {index.get('format')!r}, expected {INDEX_FORMAT!r}")
+    if generator != settings.as_json():
+        differ = sorted(k for k in settings.as_json() if generator.get(k) != settings.as_json()[k])
+        raise ValueError(f"{path}: its scans were generated with other settings ({', '.join(differ)}: "
+                         f"{', '.join(f'{k}={generator.get(k)}' for k in differ)}); use another folder")
+    return [e for e in entries if e["seed"] not in seeds and (out / e["path"] / "scene.json").is_file()]
