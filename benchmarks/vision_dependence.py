@@ -8,6 +8,8 @@ only the frames can tell ("n/a" where the tokenizer does not have these marks as
 take frames from (these are scored with their own frames in both columns). The last column is the mean
 cosine similarity between the visual tokens of the scored windows (pose tokens left out): near 1 means
 the tokens have collapsed onto one shared vector and there is little left to read (docs/MODEL.md, run 4).
+The very last is what the encoder itself sees: its patch head's accuracy on the patches of the scored
+windows that show an object ("n/a" without a head), to tell a blind encoder from an LM that does not read.
 
     python benchmarks/vision_dependence.py --data DATA --scenes=-50: [--kind new|labels] CHECKPOINT [CHECKPOINT ...]
 
@@ -144,6 +146,26 @@ def token_similarity(model, store: FrameStore, examples: list[Example]) -> float
     return float((unit @ unit.T).mean())
 
 
+def object_patch_accuracy(logits: torch.Tensor, patch_labels: torch.Tensor) -> float | None:
+    """Share of the patches that show an object (class > 0) whose likeliest class is the true one;
+    None without such patches. logits [..., classes], patch_labels [...] (the same leading shape)."""
+    shown = patch_labels > 0
+    if not bool(shown.any()):
+        return None
+    return float((logits.argmax(-1)[shown] == patch_labels[shown].long()).float().mean())
+
+
+@torch.no_grad()
+def patch_head_accuracy(model, store: FrameStore, examples: list[Example]) -> float | None:
+    """What the encoder sees, beside what the LM reads: the patch head's `object_patch_accuracy` over the
+    examples' own frames; None without a patch head."""
+    if model.encoder.patch_head is None:
+        return None
+    pixels, geometry, _, patch_labels = store.batch(examples, "cpu")
+    logits = model.encoder.patch_head(model.encoder.patch_features(pixels, geometry))
+    return object_patch_accuracy(logits, patch_labels.reshape(logits.shape[:-1]))
+
+
 def accuracy(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
@@ -166,8 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--scenes: {e}")
     torch.set_num_threads(args.threads)
     print("| checkpoint | windows | without donor | loss own frames | loss other frames | gap | label acc own "
-          "| label acc other | x/y digit acc own | x/y digit acc other | token cos |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| label acc other | x/y digit acc own | x/y digit acc other | token cos | patch head acc |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for checkpoint in tqdm(args.checkpoints, desc="checkpoints", leave=False):
         model, tokenizer = load_checkpoint(checkpoint)
         cache = prepared(args.data, model.config.tokens_per_frame, seed=0, progress=True)
@@ -184,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {checkpoint} | {len(examples)} | {alone} | {own.loss:.3f} | {other.loss:.3f} "
               f"| {other.loss - own.loss:+.3f} | {accuracy(own.label_accuracy)} | {accuracy(other.label_accuracy)} "
               f"| {accuracy(own.coordinate_accuracy)} | {accuracy(other.coordinate_accuracy)} "
-              f"| {token_similarity(model, store, examples):.3f} |", flush=True)
+              f"| {token_similarity(model, store, examples):.3f} "
+              f"| {accuracy(patch_head_accuracy(model, store, examples))} |", flush=True)
     return 0
 
 

@@ -1,6 +1,6 @@
 """benchmarks/vision_dependence.py's pieces without a dataset: --scenes parsing, how labels and
-coordinate digits are found (only after their mark pairs; "n/a" where the tokenizer cannot mark them)
-and windows without a donor."""
+coordinate digits are found (only after their mark pairs; "n/a" where the tokenizer cannot mark them),
+windows without a donor, and the patch head's accuracy on object patches."""
 
 import sys
 from pathlib import Path
@@ -67,3 +67,10 @@ def test_marks_need_single_tokens():
 def test_a_window_without_another_scene_of_its_frame_count_is_its_own_donor():
     a, b, c = Example([1], [True], "s1", [0]), Example([1], [True], "s2", [0]), Example([1], [True], "s3", [0, 1])
     assert vd.donors([a, b, c]) == [b, a, c]
+
+
+def test_patch_accuracy_counts_only_the_patches_that_show_an_object():
+    labels = torch.tensor([[0, 2, 2], [1, 0, 3]])
+    logits = torch.nn.functional.one_hot(torch.tensor([[1, 2, 0], [1, 1, 3]]), 4).float()
+    assert vd.object_patch_accuracy(logits, labels) == pytest.approx(3 / 4)  # patch (0, 2) predicts "none"
+    assert vd.object_patch_accuracy(logits, torch.zeros_like(labels)) is None
