@@ -13,7 +13,6 @@ from transformers import Qwen2ForCausalLM  # noqa: E402
 from ssr_runtime.model import (  # noqa: E402
     FUSION_MODES, FusionEncoder, SSRConfig, SSRModel, load_checkpoint, save_checkpoint, train_tokenizer,
 )
-from ssr_runtime.model.config import label_token_ids  # noqa: E402
 
 torch.set_num_threads(2)
 
@@ -296,52 +295,3 @@ def test_encoder_exports_with_a_dynamic_frame_count(tokenizer, fusion):
     program = export(encoder, frames(2), dynamic_shapes=({0: count}, {0: count}, {0: count}))
     five = frames(5, seed=7)
     torch.testing.assert_close(program.module()(*five), encoder(*five))
-
-
-def grounded_model(tokenizer, weight=1.0, seed=0):
-    torch.manual_seed(seed)
-    config = tiny_config(tokenizer, "add").replace(label_grounding=weight, label_token_ids=label_token_ids(tokenizer))
-    return SSRModel(config).eval()
-
-
-def test_label_words_are_the_lms_label_embeddings_at_rms_one(tokenizer):
-    model = grounded_model(tokenizer)
-    model.encode_frames(*frames(1))
-    words = model.encoder.label_words
-    assert torch.equal(words[0], torch.zeros_like(words[0])), "class 0 (no object) adds nothing"
-    embeddings = model.lm.get_input_embeddings().weight[list(model.config.label_token_ids)]
-    torch.testing.assert_close(words[1:] * embeddings.pow(2).mean(-1, keepdim=True).sqrt(), embeddings)
-    torch.testing.assert_close(words[1:].pow(2).mean(-1), torch.ones(len(words) - 1))
-
-
-def test_a_cell_the_patch_head_is_sure_of_carries_that_label_word(tokenizer):
-    model = grounded_model(tokenizer, weight=0.5)
-    with torch.no_grad():  # a head that sees class 3 everywhere
-        model.encoder.patch_head.weight.zero_()
-        model.encoder.patch_head.bias.fill_(-30.0)
-        model.encoder.patch_head.bias[3] = 30.0
-    grounded = model.encode_frames(*frames(2))
-    ungrounded = SSRModel(model.config.replace(label_grounding=0.0, label_token_ids=())).eval()
-    ungrounded.load_state_dict({k: v for k, v in model.state_dict().items() if k != "encoder.label_words"})
-    difference = grounded - ungrounded.encode_frames(*frames(2))
-    expected = 0.5 * model.encoder.label_words[3]
-    torch.testing.assert_close(difference, expected.expand_as(difference), atol=1e-5, rtol=0)
-
-
-def test_grounded_checkpoint_saves_the_words_of_its_final_embeddings_and_exports(tokenizer, tmp_path):
-    from ssr_runtime.export.onnx_encoder import export_encoder, max_abs_diff
-
-    model = grounded_model(tokenizer, seed=4)
-    model.encode_frames(*frames(1))
-    with torch.no_grad():  # an optimizer step after the last forward moves the embeddings
-        model.lm.get_input_embeddings().weight.add_(0.1)
-    save_checkpoint(tmp_path / "ckpt", model, tokenizer)
-    loaded, _ = load_checkpoint(tmp_path / "ckpt")
-    assert loaded.config.label_token_ids == model.config.label_token_ids
-    words = loaded.encoder.label_words.clone()
-    loaded.sync_label_words()
-    torch.testing.assert_close(loaded.encoder.label_words, words, rtol=0, atol=0)
-    window = frames(3, seed=9)
-    torch.testing.assert_close(loaded.encoder(*window), model.encode_frames(*window), rtol=0, atol=0)
-    onnx_path = export_encoder(loaded.encoder, tmp_path / "encoder.onnx")
-    assert max_abs_diff(loaded.encoder, onnx_path, *(t.numpy() for t in window)) <= 1e-4

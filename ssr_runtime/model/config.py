@@ -47,13 +47,6 @@ class SSRConfig:
     # read linearly from the token, as the metres and as phases that map onto the digits the LM writes.
     # Without it the tokens held x, y only coarsely (linear R² 0.73, docs/MODEL.md run 5). 0 = no head.
     position_loss_weight: float = 0.0
-    # Label words (docs/MODEL.md, "Label words in the visual tokens"): each visual token also carries the
-    # LM's input embeddings of the label words its patches show, weighted by the patch head's pooled
-    # probabilities, each word scaled to RMS 1 and the sum times label_grounding. Reading a label is then
-    # copying a word, as the LM copies ids from its prompt. 0 = off. label_token_ids: for each of LABELS,
-    # the first token of " label" (as box lines write it); needs the patch head.
-    label_grounding: float = 0.0
-    label_token_ids: tuple[int, ...] = ()
     # Language model: a Qwen2ForCausalLM. vocab_size and the two token ids come from the tokenizer.
     vocab_size: int = 1024
     hidden_size: int = 256
@@ -115,8 +108,6 @@ class SSRConfig:
         unknown = sorted(set(record) - set(known))
         if unknown:
             raise ValueError(f"SSRConfig.{unknown[0]}: unknown field (known: {', '.join(known)})")
-        record = {key: tuple(value) if known[key].type == _IDS and isinstance(value, list) else value
-                  for key, value in record.items()}
         for key, value in record.items():
             _check_type(key, value, known[key].type)
         return cls(**record)
@@ -173,19 +164,7 @@ def tokenizer_fields(tokenizer: Any) -> dict[str, int]:
             "eos_token_id": tokenizer.convert_tokens_to_ids(EOS_TOKEN)}
 
 
-def label_token_ids(tokenizer: Any) -> tuple[int, ...]:
-    """For each of LABELS, the first token id of " label": the token a box line's label starts with."""
-    return tuple(tokenizer(" " + label, add_special_tokens=False)["input_ids"][0] for label in LABELS)
-
-
-_IDS = "tuple[int, ...]"
-
-
 def _check_type(name: str, value: Any, annotation: str) -> None:
-    if annotation == _IDS:
-        if not isinstance(value, tuple) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            raise ValueError(f"SSRConfig.{name}: expected a list of token ids, got {value!r}")
-        return
     expected = {"int": int, "float": (int, float), "bool": bool, "str": str}[annotation]
     # bool is an int in Python; a JSON true must not pass as a layer count.
     if isinstance(value, bool) and annotation != "bool" or not isinstance(value, expected):
@@ -199,7 +178,6 @@ def _validate(c: SSRConfig) -> None:
         raise ValueError(f"SSRConfig.position_loss_weight: must be >= 0, got {c.position_loss_weight}")
     for f in fields(c):
         _check_type(f.name, getattr(c, f.name), f.type)
-    _validate_label_words(c)
     positive = ["image_size", "grid", "patch", "vision_dim", "vision_layers", "vision_heads", "geometry_features",
                 "pose_features", "pool", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
                 "num_key_value_heads", "intermediate_size", "max_position_embeddings", "rope_theta", "rms_norm_eps"]
@@ -232,19 +210,3 @@ def _validate(c: SSRConfig) -> None:
             raise ValueError(f"SSRConfig.{name}: must be in [0, vocab_size = {c.vocab_size}), got {getattr(c, name)}")
     if c.vis_token_id == c.eos_token_id:
         raise ValueError(f"SSRConfig.vis_token_id: must differ from eos_token_id = {c.eos_token_id}")
-
-
-def _validate_label_words(c: SSRConfig) -> None:
-    if c.label_grounding < 0:
-        raise ValueError(f"SSRConfig.label_grounding: must be >= 0, got {c.label_grounding}")
-    if c.label_grounding == 0:
-        return
-    if c.patch_classes != PATCH_CLASSES:
-        raise ValueError(f"SSRConfig.label_grounding: needs the patch head (patch_classes = {PATCH_CLASSES}), "
-                         f"got patch_classes = {c.patch_classes}")
-    if len(c.label_token_ids) != len(LABELS):
-        raise ValueError(f"SSRConfig.label_token_ids: expected one id per label ({len(LABELS)}), "
-                         f"got {len(c.label_token_ids)}")
-    bad = next((i for i in c.label_token_ids if not 0 <= i < c.vocab_size), None)
-    if bad is not None:
-        raise ValueError(f"SSRConfig.label_token_ids: {bad} is not in [0, vocab_size = {c.vocab_size})")

@@ -79,10 +79,6 @@ class FusionEncoder(nn.Module):
         self.patch_head = nn.Linear(width, config.patch_classes) if config.patch_classes else None
         self.position_head = (nn.Linear(config.hidden_size, POSITION_TARGETS)
                               if config.position_loss_weight > 0 else None)
-        # Rows: patch class → its label word's LM embedding at RMS 1 (row 0, no object: zeros). Kept in step
-        # with the LM by SSRModel.sync_label_words and saved, so the exported encoder carries the words.
-        self.label_words = (nn.Buffer(torch.zeros(config.patch_classes, config.hidden_size))
-                            if config.label_grounding > 0 else None)
         self.register_buffer("geometry_scale", _geometry_scale(), persistent=False)
         self.register_buffer("pose_scale", _pose_scale(), persistent=False)
 
@@ -107,18 +103,10 @@ class FusionEncoder(nn.Module):
         tokens = self.projector(self._pool(patches))
         if self.token_norm is not None:
             tokens = self.token_norm(tokens.reshape(-1, tokens.shape[-1])).reshape(tokens.shape)
-        if self.label_words is not None:
-            tokens = tokens + self.label_part(patches)
         if self.pose_mlp is None:
             return tokens
         pose_token = self.pose_mlp(pose.to(tokens.dtype) * self.pose_scale).unsqueeze(1)
         return torch.cat([pose_token, tokens], dim=1)
-
-    def label_part(self, patches: torch.Tensor) -> torch.Tensor:
-        """[N, cells, hidden_size]: the label words each pooled cell shows, weighted by the patch head's
-        probabilities (detached: the LM's loss must not blur what the head sees), times label_grounding."""
-        probabilities = self.patch_head(patches).softmax(dim=-1).detach()
-        return self.config.label_grounding * (self._pool(probabilities) @ self.label_words.to(patches.dtype))
 
     def patch_loss(self, patches: torch.Tensor, patch_labels: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of the auxiliary head on each patch's label class (patch_labels [N, grid, grid])."""

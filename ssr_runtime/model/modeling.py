@@ -58,26 +58,13 @@ class SSRModel(nn.Module):
     def encode_frames(self, pixels: torch.Tensor, geometry: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
         """Checked inputs → encoder tokens [F, tokens_per_frame, hidden_size]."""
         _check_frames(self.config, pixels, geometry, pose)
-        self.sync_label_words()
         return self.encoder(pixels, geometry, pose)
-
-    @torch.no_grad()
-    def sync_label_words(self) -> None:
-        """Copy the LM's current input embeddings of the label words into the encoder (label grounding;
-        a no-op without it), each at RMS 1, so the visual tokens carry the words the LM reads in text."""
-        if self.encoder.label_words is None:
-            return
-        ids = torch.tensor(self.config.label_token_ids, device=self.encoder.label_words.device)
-        words = self.lm.get_input_embeddings().weight[ids].float()
-        words = words / words.pow(2).mean(dim=-1, keepdim=True).sqrt().clamp(min=1e-12)
-        self.encoder.label_words[1:] = words.to(self.encoder.label_words.dtype)
 
     def _patches(self, pixels: torch.Tensor | None, geometry: torch.Tensor | None,
                  pose: torch.Tensor | None) -> torch.Tensor | None:
         if pixels is None:
             return None
         _check_frames(self.config, pixels, geometry, pose)
-        self.sync_label_words()
         return self.encoder.patch_features(pixels, geometry)
 
     def embed(self, input_ids: torch.Tensor, pixels: torch.Tensor | None = None,
@@ -184,7 +171,6 @@ class SSRModel(nn.Module):
         write_folder(directory, self._write_into)
 
     def _write_into(self, folder: Path) -> None:
-        self.sync_label_words()  # the optimizer has moved the embeddings since the last forward
         self.lm.save_pretrained(folder, safe_serialization=True)
         encoder_state = {name: tensor.detach().contiguous().cpu() for name, tensor in self.encoder.state_dict().items()}
         save_file(encoder_state, folder / ENCODER_FILE, metadata={"format": "pt"})

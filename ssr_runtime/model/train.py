@@ -30,7 +30,6 @@ from tqdm import tqdm
 
 from ssr_runtime.files import write_json_atomic
 from ssr_runtime.model import SSRConfig, SSRModel, load_checkpoint, save_checkpoint, train_tokenizer
-from ssr_runtime.model.config import label_token_ids
 from ssr_runtime.model.modeling import frame_tensors
 from ssr_runtime.preprocess import FrameBatch
 from ssr_runtime.training import dataset
@@ -52,7 +51,6 @@ class TrainSettings:
     fusion: str = "add+interleave"
     pool: int | None = None  # stage 1: override the preset's patch pooling (1 = a token per patch)
     token_norm: str | None = None  # stage 1: override the preset's visual-token normalisation
-    label_grounding: float | None = None  # stage 1: override the preset's label-word weight (SSRConfig)
     encoder_epochs: int = 12  # stage 1: epochs of patch-label pre-training of the new encoder (0 = none)
     vision_lr_scale: float = 0.1  # the ViT and geometry MLP learn at this fraction of lr after pre-training
     # (stage 2 too, whose encoder stage 1 pre-trained; encoder_epochs = 0 means none was)
@@ -204,8 +202,6 @@ def _start(s: TrainSettings, out: Path, progress: bool):
         cache = prepared(s.data, SSRConfig.preset(s.config, **overrides).tokens_per_frame, s.seed, progress)
         corpus = (cache / "corpus.txt").read_text().splitlines()
         tokenizer = train_tokenizer(corpus, vocab_size=s.vocab_size)
-        if s.label_grounding:
-            overrides.update(label_grounding=s.label_grounding, label_token_ids=label_token_ids(tokenizer))
         return SSRModel(SSRConfig.preset(s.config, tokenizer=tokenizer, **overrides)), tokenizer, cache
     return model, tokenizer, prepared(s.data, model.config.tokens_per_frame, s.seed, progress, s.graphs)
 
