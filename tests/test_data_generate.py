@@ -201,13 +201,16 @@ def test_a_folder_grows_by_another_seed_range_and_refuses_other_settings(tmp_pat
     assert [e["seed"] for e in index["scenes"]] == [5, 6, 40]
     # Regenerating a range already listed does not list it twice.
     assert [e["seed"] for e in generate_dataset(tmp_path, 2, seed=6, settings=settings, progress=False)] == [5, 6, 7, 40]
-    with pytest.raises(ValueError, match=r"other settings \(frames: frames=2\)"):
+    with pytest.raises(ValueError, match=r"generated with frames=2 \(this run: 3\)"):
         generate_dataset(tmp_path, 1, seed=50, settings=GenerationSettings(frames=3, width=32, height=24), progress=False)
     assert not (tmp_path / "scene_000050").exists()
+    (tmp_path / "index.json").write_text('{"scenes": [{"path": "scene_000005"}]}')
+    with pytest.raises(ValueError, match="not a scene index"):
+        generate_dataset(tmp_path, 1, seed=50, settings=settings, progress=False)
 
 
 def test_cli_gen_refuses_a_folder_of_other_settings(tmp_path, capsys):
     generate_dataset(tmp_path, 1, seed=1, settings=GenerationSettings(frames=2, width=32, height=24), progress=False)
     assert main(["data", "gen", "--out", str(tmp_path), "--scenes", "1", "--frames", "2", "--size", "48x24",
                  "--seed", "9", "--quiet"]) == 1
-    assert "other settings (width: width=32)" in capsys.readouterr().err
+    assert "generated with width=32 (this run: 48)" in capsys.readouterr().err

@@ -186,13 +186,14 @@ def _entries_kept(out: Path, settings: GenerationSettings, seeds: range) -> list
         return []
     try:
         index = json.loads(path.read_text())
-        generator, entries = index["generator"], index["scenes"]
+        generator = index["generator"]
+        kept = [e for e in index["scenes"] if e["seed"] not in seeds and (out / e["path"] / "scene.json").is_file()]
     except (json.JSONDecodeError, KeyError, TypeError) as e:
-        raise ValueError(f"{path}: not a scene index ({e}); move it away to generate here") from None
+        raise ValueError(f"{path}: not a scene index ({type(e).__name__}: {e}); move it away to generate here") from None
     if index.get("format") != INDEX_FORMAT:
         raise ValueError(f"{path}: format is {index.get('format')!r}, expected {INDEX_FORMAT!r}")
-    if generator != settings.as_json():
-        differ = sorted(k for k in settings.as_json() if generator.get(k) != settings.as_json()[k])
-        raise ValueError(f"{path}: its scans were generated with other settings ({', '.join(differ)}: "
-                         f"{', '.join(f'{k}={generator.get(k)}' for k in differ)}); use another folder")
-    return [e for e in entries if e["seed"] not in seeds and (out / e["path"] / "scene.json").is_file()]
+    wanted = settings.as_json()
+    differ = [f"{k}={generator.get(k)} (this run: {v})" for k, v in wanted.items() if generator.get(k) != v]
+    if differ:
+        raise ValueError(f"{path}: its scans were generated with {', '.join(differ)}; use another folder")
+    return kept
