@@ -2,8 +2,9 @@
 frames vs the frames of another window (same frame count, another scene), side by side per checkpoint.
 
 A model that ignores its visual tokens scores the same on both; the gap is what vision buys. Also
-reported: the accuracy of the first token of each box line's label (`<box> chair#1 ...` → " chair")
-and of the first digit of its x and y (the metres: where the object is), the parts of the target
+reported: the accuracy of the first token of each box line's label (`<box> chair#1 ...` → " chair";
+with --kind labels, of each label-list line: "chair 1.2 0.4" → "chair") and of the first digit of
+its x and y (the metres: where the object is; box lines only), the parts of the target
 only the frames can tell ("n/a" where the tokenizer does not have these marks as single tokens), and how many windows had no other-scene window of their frame count to
 take frames from (these are scored with their own frames in both columns). The last column is the mean
 cosine similarity between the visual tokens of the scored windows (pose tokens left out): near 1 means
@@ -64,16 +65,20 @@ def scene_slice(text: str) -> slice:
 
 @dataclass(frozen=True)
 class Marks:
-    """Token-id pairs that precede a scored token: a box line's label follows "<box" ">"; the first
-    digit of its x or y follows " x" or " y" and then "=" or "=-" (metres: the integer part)."""
+    """Token-id sequences (one or two ids) that precede a scored token. In box lines a label follows
+    "<box" ">", and the first digit of x or y follows " x" or " y" and then "=" or "=-" (metres: the
+    integer part). In label lists a label starts each line: it follows a newline."""
 
-    label: tuple[tuple[int, int], ...]
-    coordinate: tuple[tuple[int, int], ...]
+    label: tuple[tuple[int, ...], ...]
+    coordinate: tuple[tuple[int, ...], ...]
 
 
-def find_marks(tokenizer) -> Marks | None:
-    """The pairs of `Marks` when each piece is one token in `tokenizer`, else None."""
+def find_marks(tokenizer, kind: str = KIND_NEW) -> Marks | None:
+    """The `Marks` of `kind`'s targets when each piece is one token in `tokenizer`, else None."""
     vocab = tokenizer.get_vocab()
+    if kind == KIND_LABELS:
+        newline = vocab.get("Ċ")
+        return None if newline is None else Marks(((newline,),), ())
     pieces = ["<box", ">", "Ġx", "Ġy", "=", "=-"]
     ids = [vocab.get(piece) for piece in pieces]
     if None in ids:
@@ -82,12 +87,16 @@ def find_marks(tokenizer) -> Marks | None:
     return Marks(((box, close),), tuple((axis, sign) for axis in (x, y) for sign in (eq, eq_minus)))
 
 
-def pair_positions(ids: torch.Tensor, trained: torch.Tensor, pairs: tuple[tuple[int, int], ...]) -> torch.Tensor:
-    """[B, L-1] mask of the positions j whose token ids[j-1], ids[j] is one of `pairs` and whose next
-    token (the one position j predicts) is a trained target."""
+def mark_positions(ids: torch.Tensor, trained: torch.Tensor, marks: tuple[tuple[int, ...], ...]) -> torch.Tensor:
+    """[B, L-1] mask of the positions j whose tokens up to ids[j] end with one of `marks` and whose
+    next token (the one position j predicts) is a trained target."""
     at = torch.zeros_like(trained)
-    for first, second in pairs:
-        at[:, 1:] |= (ids[:, :-2] == first) & (ids[:, 1:-1] == second)
+    for mark in marks:
+        n = len(mark)
+        hit = torch.ones_like(at[:, n - 1:])
+        for k, token in enumerate(mark):  # ids[j - n + 1 + k] == mark[k]
+            hit &= ids[:, k:ids.shape[1] - n + k] == token
+        at[:, n - 1:] |= hit
     return at & trained
 
 
@@ -129,7 +138,7 @@ def score(model, store: FrameStore, examples: list[Example], frame_sources: list
         if marks is not None:
             predicted = logp.argmax(-1)
             for name in hits:
-                at = pair_positions(ids, trained, getattr(marks, name))
+                at = mark_positions(ids, trained, getattr(marks, name))
                 hits[name] += int((predicted[at] == target[at]).sum())
                 seen[name] += int(at.sum())
     rate = {name: hits[name] / seen[name] if seen[name] else None for name in hits}
@@ -198,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{checkpoint}: no stage-1 windows with targets in scenes {args.scenes}", file=sys.stderr)
             return 1
         store = FrameStore(cache, {e.scene_id for e in examples})
-        marks = find_marks(tokenizer)
+        marks = find_marks(tokenizer, args.kind)
         sources = donors(examples)
         own = score(model, store, examples, examples, marks)
         other = score(model, store, examples, sources, marks)

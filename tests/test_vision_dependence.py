@@ -1,5 +1,5 @@
 """benchmarks/vision_dependence.py's pieces without a dataset: --scenes parsing, how labels and
-coordinate digits are found (only after their mark pairs; "n/a" where the tokenizer cannot mark them),
+coordinate digits are found (only after their marks; "n/a" where the tokenizer cannot mark them),
 windows without a donor, and the patch head's accuracy on object patches."""
 
 import sys
@@ -54,6 +54,17 @@ def test_labels_and_digits_are_the_tokens_after_their_marks_and_without_marks_ac
     unmarked = vd.score(ConstantModel(), NoFrames(), examples, examples, None)
     assert unmarked.label_accuracy is None and unmarked.coordinate_accuracy is None
     assert vd.accuracy(None) == "n/a" and vd.accuracy(0.5) == "0.50"
+
+
+def test_label_list_labels_are_the_tokens_after_a_newline():
+    # prompt ends "\n"; target: LABEL 8 (a hit, then a coordinate token), "\n" 9 (a miss), "\n" LABEL, 0 (end)
+    NEWLINE = 2
+    examples = [Example([1, NEWLINE, LABEL, 8, NEWLINE, 9, NEWLINE, LABEL, 0], [False] * 2 + [True] * 7, "a", [0])]
+    marks = vd.find_marks(SimpleNamespace(get_vocab=lambda: {"\u010a": NEWLINE}), vd.KIND_LABELS)
+    assert marks == vd.Marks(label=((NEWLINE,),), coordinate=())
+    result = vd.score(ConstantModel(), NoFrames(), examples, examples, marks)
+    assert result.label_accuracy == pytest.approx(2 / 3) and result.coordinate_accuracy is None
+    assert vd.find_marks(SimpleNamespace(get_vocab=lambda: {}), vd.KIND_LABELS) is None
 
 
 def test_marks_need_single_tokens():
