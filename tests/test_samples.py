@@ -178,40 +178,23 @@ def test_window_ids_count_per_label_over_context_then_new(built):
                 assert int(n) == seen[label], r.id
 
 
-def test_new_objects_are_written_by_label_then_first_seen_time(built):
-    # Label first, as the label lists, which the LM reads better than a time order (docs/MODEL.md).
+def test_triplets_attach_new_objects_to_the_closest_window_object(built):
+    # Replaying each window in a graph under the window's ids, SceneGraph.attach writes the same lines.
     for scan, ids, stage1, _ in built:
         first_t = {ids[i]: scan.views[position].t for i, (position, _) in S.first_views(scan.views).items()}
-        for *_, new_ids in window_replay(scan, ids, stage1):
-            keys = [(oid.split("#")[0], first_t[oid]) for oid in new_ids]
-            assert keys == sorted(keys)
-
-
-def test_triplets_attach_new_objects_to_the_closest_object_written_before(built):
-    # Each new object's triplet names the closest (box distance, then centre distance; the core's
-    # derive_predicate and offset) of the window's context and the new objects written before it, as the
-    # runtime attaches in written order; the first object of a window without context has none.
-    for scan, ids, stage1, _ in built:
+        by_id = {ids[o.instance_id]: o for o in scan.scene.objects}
         pieces = 0
-        for _, context, target, _, _ in window_replay(scan, ids, stage1):
-            boxes = {r.id: r.box for r in [*context, *(t for t in target if isinstance(t, _core.BoxText))]}
-            candidates = [r.id for r in context]
-            triplets = {t.subject: t for t in target if isinstance(t, _core.Triplet)}
-            for r in (t for t in target if isinstance(t, _core.BoxText)):
-                if not candidates:
-                    assert r.id not in triplets
-                    pieces += 1
-                else:
-                    def key(other):
-                        return (_core.box_distance(r.box, boxes[other]),
-                                float(np.linalg.norm(np.subtract(r.box.center, boxes[other].center))))
-                    closest = min(candidates, key=key)
-                    t = triplets[r.id]
-                    assert key(t.object) == key(closest), (r.id, t.object, closest)
-                    assert t.predicate == _core.derive_predicate(r.box, boxes[t.object])
-                    np.testing.assert_allclose(t.offset, np.subtract(r.box.center, boxes[t.object].center), atol=0.01)
-                candidates.append(r.id)
-            assert len(triplets) == sum(isinstance(t, _core.BoxText) for t in target) - (bool(target) and not context)
+        for _, context, target, context_ids, new_ids in window_replay(scan, ids, stage1):
+            graph = _core.SceneGraph()
+            for r, oid in zip([*context, *(t for t in target if isinstance(t, _core.BoxText))], context_ids + new_ids):
+                box = by_id[oid].box
+                graph.add_object(_core.Object(r.id.split("#")[0], _core.Box3D(box.center, box.size, box.yaw), id=r.id,
+                                              first_seen=first_t[oid]))
+            new_names = [t.id for t in target if isinstance(t, _core.BoxText)]
+            written = [_core.format_triplet(t) for t in target if isinstance(t, _core.Triplet)]
+            assert written == [_core.format_triplet(t) for t in graph.attach(new_names, [r.id for r in context])]
+            pieces += bool(new_names) and not context
+            assert len(written) == len(new_names) - (bool(new_names) and not context)
         assert pieces >= 1  # the first window starts the chain
 
 

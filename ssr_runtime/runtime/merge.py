@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ssr_runtime import _core
 
-ORDER_STEP_S = 1e-3  # objects of one window get first_seen in the order the model wrote them (label order)
+ORDER_STEP_S = 1e-3  # objects of one window keep the order the model wrote them in (time order)
 
 
 @dataclass

@@ -43,12 +43,11 @@ from ssr_runtime.training import samples as texts
 from ssr_runtime.training.samples import KeyframeView, Sample
 
 PREPARE_FORMAT = "ssr-training-set"
-PREPARE_VERSION = 10  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels;
+PREPARE_VERSION = 9  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels;
 # 4: label-list samples (kind "labels"); 5: label lists with each object's x, y; half the cog maps global;
 # 6: half the stage-2 questions over a thinned graph (stage-1 samples as in 5); 7: scaffolds carry the
 # engine's <res> line; stage 2 over a model's own graphs when given (`graphs`); 8: a numeric answer within
-# COPY_TOLERANCE of <res> is <res>; 9: stage-2 options in `canonical_options` order;
-# 10: a window's new objects in label order (samples._new_objects)
+# COPY_TOLERANCE of <res> is <res>; 9: stage-2 options in `canonical_options` order
 STAGE_FILES = {1: "stage1.jsonl", 2: "stage2.jsonl"}
 
 

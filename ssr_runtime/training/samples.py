@@ -266,9 +266,7 @@ class Stage1:
 def _new_objects(scene: Scene, views: Sequence[KeyframeView], window: Sequence[int], known: set[int],
                  ids: dict[int, str]) -> list[tuple[SceneObject, float]]:
     """(object, time of the keyframe that first shows it) for the objects the window shows first, in
-    the order a target writes them: label, then that time, then n. Label first, as the label lists:
-    in time order the LM had to tell which keyframe first shows each object, and read labels at 0.22
-    where it reads the label lists at 0.41 (docs/MODEL.md, "New objects by label")."""
+    the chain's order: that time, then label, then n (SceneGraph.extend_chain's first_seen order)."""
     by_instance = {o.instance_id: o for o in scene.objects}
     first_t: dict[int, float] = {}
     for position in window:
@@ -276,11 +274,11 @@ def _new_objects(scene: Scene, views: Sequence[KeyframeView], window: Sequence[i
             if instance in by_instance and instance not in known:
                 first_t.setdefault(instance, views[position].t)
 
-    def target_key(instance: int):
+    def chain_key(instance: int):
         label, n = ids[instance].split("#")
-        return label, first_t[instance], int(n)
+        return first_t[instance], label, int(n)
 
-    return [(by_instance[i], first_t[i]) for i in sorted(first_t, key=target_key)]
+    return [(by_instance[i], first_t[i]) for i in sorted(first_t, key=chain_key)]
 
 
 def window_names(graph: _core.SceneGraph, context: Sequence[str], new: Sequence[str] = ()) -> dict[str, str]:
@@ -308,14 +306,9 @@ def renamed(graph: _core.SceneGraph, names: dict[str, str]) -> _core.SceneGraph:
 
 def _attach_lines(graph: _core.SceneGraph, new: Sequence[str], context: Sequence[str],
                   names: dict[str, str]) -> list[str]:
-    """Attach the window's new objects to the chain in the order they are written (each by
-    `SceneGraph.attach` to the context and the new objects written before it, as the runtime's merge
-    attaches what the model leaves unattached); returns their box and triplet lines under the window's
-    names. One call for all would attach in first_seen order, and a triplet could name an object
-    the target writes later."""
-    triplets = {}
-    for k, oid in enumerate(new):
-        triplets |= {t.subject: t for t in graph.attach([oid], [*context, *new[:k]])}
+    """Attach the window's new objects to the chain (`SceneGraph.attach` to the context); returns
+    their box and triplet lines under the window's names."""
+    triplets = {t.subject: t for t in graph.attach(list(new), list(context))}
     lines = []
     for oid in new:
         lines.append(_core.format_box(names[oid], graph.object(oid).box))
