@@ -1,7 +1,7 @@
 """Can the small language model learn to read label words from its visual slots, and in which order?
 
-A probe of the LM alone, without frames or encoder: a fresh `small` LM is trained on label-list
-prompts (`<|graph|>`, `<|window|>`, 4 frames × 16 slots, `<|labels|>`) whose slots hold RMS-1 noise,
+A probe of the LM alone, without frames or encoder: a fresh `small` LM is trained on stage 1's
+label-list prompt (`samples.stage1_prompt`: no context, 4 frames × 16 slots) whose slots hold RMS-1 noise,
 as the batch-normed visual tokens do, and the slots of each object also hold its label word's input
 embedding scaled to RMS `--word-scale`. The target lists one label per object, in one of two orders:
 
@@ -10,7 +10,7 @@ embedding scaled to RMS `--word-scale`. The target lists one label per object, i
   what the frames show, as stage 1's new objects are by keyframe time.
 
 It prints, per order, the held-out loss and the teacher-forced accuracy of each line's label (the
-token after a newline) on 300 fresh samples. A high accuracy here with a low one on real frames
+token after a newline, as `vision_dependence.py` scores it) on 300 fresh samples. A high accuracy here with a low one on real frames
 (`vision_dependence.py --kind labels`) means the LM can read, and the visual tokens do not give it
 the words (docs/MODEL.md).
 
@@ -22,20 +22,22 @@ CKPT supplies the tokenizer (default: the shipped checkpoint); the LM is new, se
 from __future__ import annotations
 
 import argparse
-import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from vision_dependence import mark_positions
 
 from ssr_runtime.data.categories import LABELS
 from ssr_runtime.model import SSRConfig, SSRModel, load_checkpoint
+from ssr_runtime.model.train import IGNORE, Example, collate, learning_rate
+from ssr_runtime.training.samples import LABELS_MARK, WINDOW, stage1_prompt
 
-SLOTS = 64  # 4 frames × 16 pooled cells
 GRID = 4  # a frame's cells are GRID × GRID
+SLOTS = WINDOW * GRID * GRID  # the `small` preset's 16 pooled cells per frame
 ORDERS = ("label", "slot")
-IGNORE = -100
+WARMUP_STEPS = 50
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "ssr_runtime" / "models" / "default-checkpoint"
 
 
@@ -54,9 +56,9 @@ def make_sample(rng: random.Random, order: str) -> SlotSample:
     first_slot: list[tuple[int, int]] = []
     for _ in range(rng.randint(1, 6)):
         label = rng.randrange(len(LABELS))
-        start = rng.randrange(4)
+        start = rng.randrange(WINDOW)
         cells = []
-        for frame in range(start, min(4, start + rng.randint(1, 3))):
+        for frame in range(start, min(WINDOW, start + rng.randint(1, 3))):
             row, col = rng.randrange(GRID), rng.randrange(GRID)
             for d_row, d_col in [(0, 0), (0, 1), (1, 0)][:rng.randint(1, 3)]:
                 if row + d_row < GRID and col + d_col < GRID:
@@ -70,68 +72,59 @@ def make_sample(rng: random.Random, order: str) -> SlotSample:
 
 
 class SlotProbe:
-    """A fresh LM and the token ids of the probe's prompt pieces."""
+    """A fresh LM, the prompt's token ids and the label words' ids."""
 
     def __init__(self, tokenizer, config: SSRConfig, word_scale: float):
         self.tokenizer = tokenizer
         self.lm = SSRModel(config).lm
         self.word_scale = word_scale
         self.word_ids = [tokenizer.convert_tokens_to_ids(tokenizer.tokenize(" " + label)[0]) for label in LABELS]
-        self.prefix = self._ids("<|graph|>\n<|window|>")
-        self.middle = self._ids("\n<|labels|>\n")
+        self.prompt = self._ids(stage1_prompt("", WINDOW, SLOTS // WINDOW, LABELS_MARK))
         self.newline = self._ids("\n")[0]
         self.vis, self.eos = config.vis_token_id, config.eos_token_id
 
     def _ids(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
-    def batch(self, samples: list[SlotSample]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """inputs_embeds [B,T,H], labels [B,T] (shifted: position t holds token t+1), attention mask."""
+    def batch(self, samples: list[SlotSample]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """ids, labels, attention mask (`train.collate`) and inputs_embeds [B,T,H]: the token embeddings
+        with the `<|vis|>` slots replaced by noise plus the label words of the objects they show."""
+        targets = [self._ids("\n".join(s.labels)) + [self.eos] for s in samples]
+        ids, labels, mask = collate([Example(self.prompt + t, [False] * len(self.prompt) + [True] * len(t), "probe", [])
+                                     for t in targets], self.eos)
         table = self.lm.get_input_embeddings().weight
-        rows = [self.prefix + [self.vis] * SLOTS + self.middle + self._ids("\n".join(s.labels)) + [self.eos]
-                for s in samples]
-        width, start = max(map(len, rows)), len(self.prefix)
-        embeds = torch.zeros(len(rows), width, table.shape[1])
-        labels = torch.full((len(rows), width), IGNORE)
-        mask = torch.zeros(len(rows), width, dtype=torch.long)
-        target_from = start + SLOTS + len(self.middle)
-        for b, (ids, sample) in enumerate(zip(rows, samples)):
-            row = table[torch.tensor(ids)].clone()
+        embeds = table[ids].detach().clone()
+        for b, sample in enumerate(samples):
             slots = torch.randn(SLOTS, table.shape[1])
             for slot, label in sample.slots.items():
                 word = table[self.word_ids[label]]
                 slots[slot] += self.word_scale * word / word.pow(2).mean().sqrt()
-            row[start:start + SLOTS] = slots
-            embeds[b, :len(ids)] = row
-            labels[b, target_from - 1:len(ids) - 1] = torch.tensor(ids[target_from:])
-            mask[b, :len(ids)] = 1
-        return embeds, labels, mask
+            embeds[b, ids[b] == self.vis] = slots
+        return ids, labels, mask, embeds
 
-    def loss(self, embeds, labels, mask) -> tuple[torch.Tensor, torch.Tensor]:
-        logits = self.lm(inputs_embeds=embeds, attention_mask=mask).logits
-        return torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE), logits
+    def run(self, ids, labels, mask, embeds) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean loss over the target tokens, logits)."""
+        out = self.lm(inputs_embeds=embeds, attention_mask=mask, labels=labels)
+        return out.loss, out.logits
 
 
-def label_accuracy(logits: torch.Tensor, labels: torch.Tensor, newline: int, prompt_end: int) -> float:
-    """Top-1 accuracy at the positions that predict a line's first token: the target's first token
-    (predicted at `prompt_end - 1`) and each token after a newline of the target."""
-    predicted = logits.argmax(-1)
-    at = torch.zeros_like(labels, dtype=torch.bool)
-    at[:, prompt_end - 1] = True
-    at[:, 1:] |= labels[:, :-1] == newline
-    at &= labels != IGNORE
-    return float((predicted[at] == labels[at]).float().mean())
+def label_accuracy(ids: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor, newline: int) -> float:
+    """Top-1 accuracy where a line's first token is predicted: after each newline (the prompt ends with
+    one) whose next token is a target."""
+    target = labels[:, 1:]
+    at = mark_positions(ids, target != IGNORE, ((newline,),))
+    return float((logits[:, :-1].argmax(-1)[at] == target[at]).float().mean())
 
 
 def train_probe(probe: SlotProbe, order: str, steps: int, batch_size: int = 32, lr: float = 1e-3,
                 seed: int = 0) -> tuple[float, float]:
-    """Trains `probe.lm` for `steps` (AdamW, 50 warm-up steps, cosine); returns `held_out_score`."""
+    """Trains `probe.lm` for `steps` (AdamW, training's `learning_rate` schedule); returns `held_out_score`."""
     rng = random.Random(seed)
     optimizer = torch.optim.AdamW(probe.lm.parameters(), lr=lr, weight_decay=0.01)
-    for step in range(1, steps + 1):
+    for step in range(steps):
         for group in optimizer.param_groups:
-            group["lr"] = lr * min(1.0, step / 50) * 0.5 * (1 + math.cos(math.pi * step / steps))
-        loss, _ = probe.loss(*probe.batch([make_sample(rng, order) for _ in range(batch_size)]))
+            group["lr"] = learning_rate(step, lr, steps, WARMUP_STEPS)
+        loss, _ = probe.run(*probe.batch([make_sample(rng, order) for _ in range(batch_size)]))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(probe.lm.parameters(), 1.0)
@@ -143,10 +136,9 @@ def train_probe(probe: SlotProbe, order: str, steps: int, batch_size: int = 32, 
 def held_out_score(probe: SlotProbe, order: str, seed: int = 0, n: int = 300) -> tuple[float, float]:
     """(loss, label accuracy) on `n` samples drawn with another seed than training's."""
     held_out = random.Random(seed + 1_000_003)
-    embeds, labels, mask = probe.batch([make_sample(held_out, order) for _ in range(n)])
-    loss, logits = probe.loss(embeds, labels, mask)
-    prompt_end = len(probe.prefix) + SLOTS + len(probe.middle)
-    return float(loss), label_accuracy(logits, labels, probe.newline, prompt_end)
+    ids, labels, mask, embeds = probe.batch([make_sample(held_out, order) for _ in range(n)])
+    loss, logits = probe.run(ids, labels, mask, embeds)
+    return float(loss), label_accuracy(ids, logits, labels, probe.newline)
 
 
 def main(argv: list[str] | None = None) -> int:

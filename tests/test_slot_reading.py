@@ -32,13 +32,14 @@ def test_targets_list_each_placed_object_once_in_the_asked_order():
 
 
 def test_label_accuracy_scores_the_first_target_token_and_the_tokens_after_newlines():
-    NL, A, B = 3, 5, 6
-    # sequence: prompt (2 tokens) then A NL B 0; labels shifted left by one
-    labels = torch.tensor([[sr.IGNORE, A, NL, B, 0, sr.IGNORE]])
+    NL, A, B, P = 3, 5, 6, 7
+    # prompt P NL, then the target A NL B 0
+    ids = torch.tensor([[P, NL, A, NL, B, 0]])
+    labels = torch.tensor([[sr.IGNORE, sr.IGNORE, A, NL, B, 0]])
     logits = torch.zeros(1, 6, 8)
     logits[0, 1, A] = 1  # first target token right
     logits[0, 3, A] = 1  # the label after the newline wrong (B expected)
-    assert sr.label_accuracy(logits, labels, NL, prompt_end=2) == 0.5
+    assert sr.label_accuracy(ids, logits, labels, NL) == 0.5
 
 
 def test_a_short_run_trains_the_probe():
@@ -47,8 +48,9 @@ def test_a_short_run_trains_the_probe():
                               num_attention_heads=2, num_key_value_heads=1, intermediate_size=64)
     torch.manual_seed(0)
     probe = sr.SlotProbe(tokenizer, config, word_scale=1.0)
-    embeds, labels, mask = probe.batch([sr.make_sample(random.Random(1), "label") for _ in range(4)])
-    assert embeds.shape[:2] == labels.shape == mask.shape
+    ids, labels, mask, embeds = probe.batch([sr.make_sample(random.Random(1), "label") for _ in range(4)])
+    assert embeds.shape[:2] == ids.shape == labels.shape == mask.shape
+    assert int((ids == probe.vis).sum(1).min()) == sr.SLOTS
     before, _ = sr.held_out_score(probe, "label", n=32)
     sr.train_probe(probe, "label", steps=60, batch_size=8)
     after, accuracy = sr.held_out_score(probe, "label", n=32)
