@@ -61,6 +61,16 @@ def test_resume_continues_from_the_saved_step(scans, tmp_path):
     assert sum("encoder_epoch" in r for r in log(out)) == 12  # pre-trained once, not again on resume
 
 
+def test_align_steps_train_on_label_lists_first(scans, tmp_path):
+    out = tmp_path / "aligned"
+    train(settings(scans, out, steps=20, align_steps=10, encoder_epochs=0), progress=False)
+    kinds = [set(r["kinds"]) for r in log(out) if "step" in r]
+    assert kinds[:2] == [{"labels"}, {"labels"}]  # steps 1-10
+    assert all("new" in k for k in kinds[2:])  # steps 11-20: every kind again
+    with pytest.raises(ValueError, match="--align-steps: stage 1 only"):
+        train(settings(scans, tmp_path / "s2", stage=2, init=out, align_steps=5), progress=False)
+
+
 def test_stage2_needs_a_stage1_checkpoint(scans, tmp_path):
     with pytest.raises(ValueError, match="--init"):
         train(settings(scans, tmp_path / "s2", stage=2), progress=False)

@@ -11,7 +11,7 @@ step schedule (by steps, not by time). A run writes into its output folder:
 - `checkpoint/`: the latest model + tokenizer (`save_checkpoint`), replaced atomically;
 - `training_state.pt`: optimizer, step and random states, so `--resume` continues where it stopped;
 - `train_log.jsonl`: one line per logged step (mean target-token loss since the previous line,
-  learning rate, tokens/s), and `loss.png`.
+  learning rate, tokens/s, samples per kind), and `loss.png`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import math
 import os
 import random
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from ssr_runtime.model import SSRConfig, SSRModel, load_checkpoint, save_checkpo
 from ssr_runtime.model.modeling import frame_tensors
 from ssr_runtime.preprocess import FrameBatch
 from ssr_runtime.training import dataset
-from ssr_runtime.training.samples import Sample, target_pieces
+from ssr_runtime.training.samples import KIND_LABELS, Sample, target_pieces
 
 IGNORE = -100
 CHECKPOINT_DIR = "checkpoint"
@@ -57,6 +58,7 @@ class TrainSettings:
     init: Path | None = None  # stage 2: the stage-1 output folder (or its checkpoint/)
     graphs: Path | None = None  # stage 2: a model's own graphs of the scans (`ssr read`), asked over in part
     steps: int = 1000
+    align_steps: int = 0  # stage 1: the first steps train on label lists alone (the LM learns to read its frames)
     batch_tokens: int = 4096  # padded tokens per batch (batch size × longest sample)
     lr: float = 1e-3
     warmup_steps: int = 50
@@ -83,6 +85,7 @@ class Example:
     generated: list[bool]
     scene_id: str
     frames: list[int]
+    kind: str = ""  # the sample's kind (samples.KIND_*)
 
 
 class FrameStore:
@@ -117,7 +120,7 @@ def tokenize(samples: list[Sample], tokenizer, max_len: int, progress: bool = Tr
             ids += piece
             generated += [written] * len(piece)
         if len(ids) <= max_len:
-            examples.append(Example(ids, generated, sample.scene_id, list(sample.frames)))
+            examples.append(Example(ids, generated, sample.scene_id, list(sample.frames), sample.kind))
     return examples
 
 
@@ -210,6 +213,8 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
     """Runs (or resumes) one stage; returns the checkpoint folder."""
     if s.stage == 1 and s.graphs is not None:
         raise ValueError("--graphs: stage 2 only (stage 1 reads the scans' annotations)")
+    if s.stage == 2 and s.align_steps:
+        raise ValueError("--align-steps: stage 1 only (stage 2 has no label lists)")
     torch.set_num_threads(s.threads)
     run_dir = Path(s.out)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -222,6 +227,9 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
     write_json_atomic(run_dir / SETTINGS_FILE, s.to_json())
 
     examples = tokenize(_samples(s, cache, rng), tokenizer, model.config.max_position_embeddings, progress)
+    reading = [e for e in examples if e.kind == KIND_LABELS]
+    if s.align_steps and not reading:
+        raise ValueError(f"--align-steps: the prepared data {cache} has no label-list samples")
     frames = FrameStore(cache, {e.scene_id for e in examples if e.frames})
     optimizer = torch.optim.AdamW(parameter_groups(model, s), lr=s.lr, weight_decay=s.weight_decay)
     step = 0
@@ -239,14 +247,17 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
     model.train()
     started = time.monotonic()
     batches: list[list[Example]] = []
+    pool: list[Example] | None = None  # the examples `batches` are drawn from
     window_tokens, window_time = 0, time.monotonic()
     window_loss, window_targets = 0.0, 0  # target-token-weighted loss since the last log line
     window_aux: dict[str, float] = {}  # auxiliary loss name → sum since the last log line
     window_steps = 0
+    window_kinds: Counter[str] = Counter()  # samples per kind since the last log line
     with tqdm(total=s.steps, initial=step, desc=f"stage {s.stage}", unit="step", disable=not progress) as bar:
         while step < s.steps:
-            if not batches:
-                batches = make_batches(examples, s.batch_tokens, rng)
+            wanted = reading if step < s.align_steps else examples
+            if not batches or wanted is not pool:
+                pool, batches = wanted, make_batches(wanted, s.batch_tokens, rng)
             batch = batches.pop()
             ids, labels, mask = (t.to(s.device) for t in collate(batch, pad_id))
             pixels, geometry, pose, patch_labels = frames.batch(batch, s.device)
@@ -271,6 +282,7 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
             for name, (_, value) in aux.items():
                 window_aux[name] = window_aux.get(name, 0.0) + value.item()
             window_steps += 1
+            window_kinds.update(e.kind for e in batch)
             bar.update()
             bar.set_postfix(loss=f"{loss.item():.3f}")
             if step % s.log_every == 0 or step == s.steps:
@@ -279,9 +291,10 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
                           "lr": learning_rate(step - 1, s.lr, s.steps, s.warmup_steps),
                           "tokens_per_s": round(window_tokens / (now - window_time), 1)}
                 record |= {name: round(loss_sum / window_steps, 5) for name, loss_sum in window_aux.items()}
+                record["kinds"] = dict(sorted(window_kinds.items()))
                 _log(run_dir, record)
                 window_tokens, window_time, window_loss, window_targets = 0, now, 0.0, 0
-                window_aux, window_steps = {}, 0
+                window_aux, window_steps, window_kinds = {}, 0, Counter()
             out_of_time = s.max_minutes is not None and time.monotonic() - started > 60 * s.max_minutes
             if step % s.save_every == 0 or step == s.steps or out_of_time:
                 _save(run_dir, model, tokenizer, optimizer, step, rng)

@@ -27,6 +27,9 @@ def register(subparsers) -> None:
                    help="stage 2: a model's own graphs of the scans (`ssr read`); part of the questions are asked "
                         "over them")
     p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--align-steps", type=int, default=0,
+                   help="stage 1: the first steps train on label lists alone, so the LM learns to read its frames "
+                        "before it writes structure (docs/MODEL.md, \"Reading first\")")
     p.add_argument("--batch-tokens", type=int, default=4096)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
@@ -43,7 +46,8 @@ def _train(args: argparse.Namespace) -> int:
     settings = TrainSettings(stage=args.stage, data=args.data, out=args.out, config=args.config, fusion=args.fusion,
                              pool=args.pool, token_norm=args.token_norm,
                              encoder_epochs=args.encoder_epochs, vision_lr_scale=args.vision_lr_scale,
-                             init=args.init, graphs=args.graphs, steps=args.steps, batch_tokens=args.batch_tokens,
+                             init=args.init, graphs=args.graphs, steps=args.steps, align_steps=args.align_steps,
+                             batch_tokens=args.batch_tokens,
                              lr=args.lr,
                              seed=args.seed, threads=args.threads, device=args.device,
                              max_minutes=args.max_minutes)
