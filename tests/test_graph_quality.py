@@ -1,0 +1,74 @@
+"""benchmarks/graph_quality.py on a generated scan: its true objects score 1 everywhere; moved 2 m they are
+found by label but not in place; a missing graph is named."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ssr_runtime import _core
+from ssr_runtime.data.generate import GenerationSettings, generate_dataset
+from ssr_runtime.data.scene import Scene
+from ssr_runtime.eval.benchmark import scene_folders
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import graph_quality as gq  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scans")
+    generate_dataset(folder, scenes=1, seed=11, settings=GenerationSettings(frames=12, width=96, height=72),
+                     workers=1, progress=False)
+    return folder
+
+
+def write_graphs(scans: Path, out: Path, shift: float = 0.0, drop_last: bool = False) -> Path:
+    """Each scan's shown objects as a graph, moved `shift` metres along x (and without its last object)."""
+    out.mkdir()
+    for scene_id, folder in scene_folders(scans).items():
+        shown = [o for o in Scene.load(folder).objects if o.first_seen_t is not None]
+        graph = _core.SceneGraph()
+        for o in shown[:-1] if drop_last else shown:
+            center = (o.box.center[0] + shift, o.box.center[1], o.box.center[2])
+            graph.add_object(_core.Object(o.label, _core.Box3D(center, o.box.size, o.box.yaw), id=o.id))
+        graph.save(out / f"{scene_id}.json")
+    return out
+
+
+def test_true_objects_score_one_and_a_dropped_one_lowers_recall_only(scans, tmp_path):
+    exact = gq.score_folder(write_graphs(scans, tmp_path / "exact"), scene_folders(scans), radius=1.0)[0].row()
+    assert exact["label precision"] == exact["in-place recall"] == 1.0
+    assert exact["median distance, in place (m)"] == pytest.approx(0.0, abs=1e-6)
+    fewer = gq.score_folder(write_graphs(scans, tmp_path / "fewer", drop_last=True), scene_folders(scans), 1.0)[0].row()
+    assert fewer["in-place precision"] == 1.0
+    assert fewer["in-place recall"] == pytest.approx(1 - 1 / exact["true per scan"])
+
+
+def test_shuffled_centres_keep_the_labels_and_lose_places(scans, tmp_path):
+    exact, shuffled = gq.score_folder(write_graphs(scans, tmp_path / "exact"), scene_folders(scans), radius=0.1)
+    assert shuffled.row()["label recall"] == exact.row()["label recall"] == 1.0
+    assert shuffled.row()["in-place recall"] < 0.5
+
+
+def test_moved_objects_are_found_by_label_but_not_in_place(scans, tmp_path):
+    moved = gq.score_folder(write_graphs(scans, tmp_path / "moved", shift=2.0), scene_folders(scans), 1.0)[0].row()
+    assert moved["label recall"] == 1.0
+    assert moved["in-place recall"] < 0.5  # only where another object of the label lies within 1 m of the moved one
+    assert moved["median distance, nearest same label (m)"] <= 2.0 + 1e-6
+
+
+def test_closest_pairs_are_one_to_one_and_closest_first():
+    read = gq.np.array([[0.0, 0, 0], [0.1, 0, 0]])
+    true = gq.np.array([[0.05, 0, 0], [5.0, 0, 0]])
+    assert gq.closest_pairs(read, true, radius=1.0) == [(0, 0, pytest.approx(0.05))]
+
+
+def test_a_missing_graph_names_the_scan(scans, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit):
+        gq.main(["--data", str(scans), f"none={tmp_path / 'empty'}"])
+    assert "no graph" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        gq.main(["--data", str(scans), "no-equals-sign"])
+    assert "NAME=GRAPHS_FOLDER" in capsys.readouterr().err
