@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from ssr_runtime import _core
-from ssr_runtime.data.generate import GenerationSettings, generate_dataset
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.benchmark import build_benchmark, load_questions
 from ssr_runtime.eval.harness import MethodOptions, create_method, evaluate
@@ -15,10 +14,8 @@ from ssr_runtime.reconstruct import _outer_loop, room_outline
 
 
 @pytest.fixture(scope="module")
-def benchmark_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("bench")
-    generate_dataset(folder, scenes=3, seed=77, settings=GenerationSettings(frames=30, width=160, height=120),
-                     workers=1, progress=False)
+def benchmark_dir(generated_scans):
+    folder = generated_scans(scenes=3, seed=77, frames=30, width=160, height=120)
     build_benchmark(folder, seed=0)
     return folder
 

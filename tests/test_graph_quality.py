@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from ssr_runtime import _core
-from ssr_runtime.data.generate import GenerationSettings, generate_dataset
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.benchmark import scene_folders
 
@@ -16,11 +15,8 @@ import graph_quality as gq  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def scans(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("scans")
-    generate_dataset(folder, scenes=1, seed=11, settings=GenerationSettings(frames=12, width=96, height=72),
-                     workers=1, progress=False)
-    return folder
+def scans(generated_scans):
+    return generated_scans(scenes=1, seed=11, frames=12, width=96, height=72)
 
 
 def write_graphs(scans: Path, out: Path, shift: float = 0.0, drop_last: bool = False) -> Path:

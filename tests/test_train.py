@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from ssr_runtime import _core
-from ssr_runtime.data.generate import GenerationSettings, generate_dataset
 from ssr_runtime.data.readers import iter_scene_frames
 from ssr_runtime.eval.benchmark import scene_folders
 from ssr_runtime.model import load_checkpoint
@@ -18,11 +17,8 @@ from ssr_runtime.runtime.torch_backends import checkpoint_bundle
 
 
 @pytest.fixture(scope="module")
-def scans(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("scans")
-    generate_dataset(folder, scenes=2, seed=3, settings=GenerationSettings(frames=24, width=96, height=72),
-                     workers=1, progress=False)
-    return folder
+def scans(generated_scans):
+    return generated_scans(scenes=2, seed=3, frames=24, width=96, height=72)
 
 
 def settings(scans, out, **changes):
