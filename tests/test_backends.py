@@ -34,8 +34,8 @@ torch.set_num_threads(2)
 LABELS = ("chair", "table", "lamp", "sofa", "bed", "tv")
 TRAIN_STEPS = 40
 PARITY_SAMPLES = 24
-# llama.cpp's F16 kernels differ by CPU (this AVX2 machine gives 22 of 24 where an earlier one gave
-# 24): a near-tie among the tiny model's next tokens flips. A broken injection agrees on almost none.
+# llama.cpp's F16 kernels differ by CPU (this AVX2 machine gives 22 of 24, where earlier machines gave
+# at least 23): near-ties among the tiny model's next tokens flip. A broken injection agrees on almost none.
 LLAMA_PARITY_MIN = 0.9
 PARITY_NEW_TOKENS = 24
 
