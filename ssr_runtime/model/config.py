@@ -103,7 +103,9 @@ class SSRConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """JSON-shaped: token-id tuples as lists, as a JSON round trip gives them back."""
+        return {key: list(value) if isinstance(value, tuple) else value
+                for key, value in dataclasses.asdict(self).items()}
 
     @classmethod
     def from_dict(cls, record: Any) -> SSRConfig:
