@@ -378,24 +378,3 @@ def test_ssr_export_rejects_unknown_types_and_reports_bad_folders(trained, tmp_p
     assert main(["export", "--checkpoint", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--quiet"]) == 1
     assert "not an SSR model folder" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
-
-
-def test_digit_words_export_with_the_encoder(trained, tmp_path):
-    from ssr_runtime.export.onnx_encoder import export_encoder
-    from ssr_runtime.model.config import digit_token_ids
-
-    _, tokenizer, _ = trained
-    torch.manual_seed(4)
-    model = SSRModel(tiny_config(tokenizer, fusion="add", digit_words=1.0, digit_token_ids=digit_token_ids(tokenizer)))
-    model.sync_digit_words()
-    model.eval()
-    pixels, geometry, pose = example_frames(model.config, 3, seed=5)
-    rng = np.random.default_rng(5)  # room-like positions, every patch valid: every cell carries digits
-    geometry[..., :3] = rng.uniform(0.0, 6.0, geometry[..., :3].shape).astype(np.float32)
-    geometry[..., 3] = 1.0
-    with torch.no_grad():  # every cell's digits at RMS 1: a graph that dropped them would miss by far more
-        digits = model.encoder.digit_part(torch.from_numpy(geometry))
-    torch.testing.assert_close(digits.pow(2).mean(dim=-1).sqrt(), torch.ones(digits.shape[:2]))
-    for fp16, tolerance in ((False, 1e-4), (True, 5e-3)):
-        path = export_encoder(model.encoder, tmp_path / f"encoder{'.fp16' if fp16 else ''}.onnx", fp16=fp16)
-        assert max_abs_diff(model.encoder, path, pixels, geometry, pose) <= tolerance

@@ -10,8 +10,6 @@ pytest.importorskip("transformers")
 
 from transformers import Qwen2ForCausalLM  # noqa: E402
 
-from ssr_runtime.model.config import digit_token_ids  # noqa: E402
-
 from ssr_runtime.model import (  # noqa: E402
     FUSION_MODES, FusionEncoder, SSRConfig, SSRModel, load_checkpoint, save_checkpoint, train_tokenizer,
 )
@@ -297,66 +295,3 @@ def test_encoder_exports_with_a_dynamic_frame_count(tokenizer, fusion):
     program = export(encoder, frames(2), dynamic_shapes=({0: count}, {0: count}, {0: count}))
     five = frames(5, seed=7)
     torch.testing.assert_close(program.module()(*five), encoder(*five))
-
-
-def digit_model(tokenizer, seed=0):
-    torch.manual_seed(seed)
-    config = tiny_config(tokenizer, "add").replace(digit_words=1.0, digit_token_ids=digit_token_ids(tokenizer))
-    return SSRModel(config).eval()
-
-
-def test_digit_words_are_the_rotated_lm_embeddings_of_each_cells_position_digits(tokenizer):
-    model = digit_model(tokenizer)
-    model.sync_digit_words()
-    geometry = torch.zeros(1, 8, 8, 7)
-    geometry[0, :2, :2, :4] = torch.tensor([2.43, 0.57, 1.0, 1.0])  # cell 0: x 2.4, y 0.6
-    geometry[0, 2:4, :2, :4] = torch.tensor([13.08, -0.3, 1.0, 1.0])  # cell 4: x 13.1 → units 3; y < 0 → 0.0
-    part = model.encoder.digit_part(geometry)
-
-    words = model.lm.get_input_embeddings().weight[list(model.config.digit_token_ids)].detach()
-    words = words / words.pow(2).mean(dim=-1, keepdim=True).sqrt()
-    rotations = model.encoder.digit_rotations
-
-    def expected(*digits):
-        code = sum(rotations[role] @ words[digit] for role, digit in enumerate(digits))
-        return code / code.pow(2).mean().sqrt()
-
-    torch.testing.assert_close(part[0, 0], expected(2, 4, 0, 6))
-    torch.testing.assert_close(part[0, 4], expected(3, 1, 0, 0))
-    assert part[0, 1].abs().max() == 0, "a cell with no valid depth carries no digits"
-    # Each role's rotation is orthogonal, and the roles differ: '2' as x units is not '2' as y units.
-    torch.testing.assert_close(rotations[0] @ rotations[0].T, torch.eye(rotations.shape[-1]), atol=1e-5, rtol=0)
-    assert (rotations[0] - rotations[2]).abs().max() > 0.1
-
-
-def test_digit_words_follow_the_lm_and_travel_with_the_checkpoint(tokenizer, tmp_path):
-    model = digit_model(tokenizer, seed=3)
-    with torch.no_grad():
-        model.lm.get_input_embeddings().weight.mul_(2.0)  # as an optimizer step would move them
-        model.lm.get_input_embeddings().weight[model.config.digit_token_ids[7]] += 1.0
-    window = frames(2)
-    window[1][..., 3] = 1.0
-    before = model.encoder.digit_words.clone()
-    tokens = model.encode_frames(*window)
-    assert (model.encoder.digit_words - before).abs().max() > 0, "encoding syncs the words with the LM"
-    save_checkpoint(tmp_path / "ck", model, tokenizer)
-    loaded, _ = load_checkpoint(tmp_path / "ck")
-    torch.testing.assert_close(loaded.encoder.digit_words, model.encoder.digit_words, rtol=0, atol=0)
-    with torch.no_grad():
-        torch.testing.assert_close(loaded.encoder(*window), tokens, rtol=0, atol=0)
-
-
-def test_digit_words_refuse_2d_fusion_and_a_wrong_digit_list(tokenizer):
-    ids = digit_token_ids(tokenizer)
-    with pytest.raises(ValueError, match="digit_words: needs the geometry input"):
-        tiny_config(tokenizer, "2d").replace(digit_words=1.0, digit_token_ids=ids)
-    with pytest.raises(ValueError, match="digit_token_ids: expected the ids of the 10 digits, got 9"):
-        tiny_config(tokenizer, "add").replace(digit_words=1.0, digit_token_ids=ids[:9])
-    with pytest.raises(ValueError, match="digit_words: must be >= 0"):
-        tiny_config(tokenizer, "add").replace(digit_words=-1.0)
-    record = tiny_config(tokenizer, "add").replace(digit_words=1.0, digit_token_ids=ids).to_dict()
-    record["digit_token_ids"] = list(ids)  # as JSON gives it back
-    assert SSRConfig.from_dict(record).digit_token_ids == ids
-    record["digit_token_ids"] = ["0"] * 10
-    with pytest.raises(ValueError, match="digit_token_ids: expected a list of token ids"):
-        SSRConfig.from_dict(record)

@@ -157,18 +157,3 @@ def test_tokenize_feeds_the_result_line_without_loss():
     written = "".join(chr(i) for i, generated in zip(example.ids, example.generated) if generated)
     assert written == "<q> room_size_estimation </q><ans> 2.10 m2 </ans><|endoftext|>"
     assert tokenize([Sample("s", (), "PROMPT", target, KIND_SCAFFOLD)], characters, 20, progress=False) == []
-
-
-def test_digit_words_train_in_step_with_the_lm(scans, tmp_path):
-    out = tmp_path / "digits"
-    checkpoint = train(settings(scans, out, steps=10, fusion="add", digit_words=1.0, encoder_epochs=0), progress=False)
-    model, tokenizer = load_checkpoint(checkpoint)
-    assert model.config.digit_token_ids == tuple(tokenizer.convert_tokens_to_ids(str(d)) for d in range(10))
-    saved = model.encoder.digit_words.clone()
-    model.sync_digit_words()  # from the saved LM: the saved words were the trained LM's, not stale ones
-    torch.testing.assert_close(saved, model.encoder.digit_words, rtol=0, atol=0)
-    assert saved.abs().max() > 0
-    with pytest.raises(ValueError, match="--digit-words: needs the geometry input"):
-        train(settings(scans, tmp_path / "2d", fusion="2d", digit_words=1.0), progress=False)
-    with pytest.raises(ValueError, match="--digit-words: stage 1 only"):
-        train(settings(scans, tmp_path / "s2", stage=2, init=out, digit_words=1.0), progress=False)

@@ -47,13 +47,6 @@ class SSRConfig:
     # read linearly from the token, as the metres and as phases that map onto the digits the LM writes.
     # Without it the tokens held x, y only coarsely (linear R² 0.73, docs/MODEL.md run 5). 0 = no head.
     position_loss_weight: float = 0.0
-    # Digit words (docs/MODEL.md, "Positions as digit words"): each visual token also carries the LM's
-    # input embeddings of the digits of its cell's position (x units, x tenths, y units, y tenths, from the
-    # geometry input), each turned by a fixed random rotation of its role, their sum at RMS 1 times
-    # digit_words. Writing `x=2.4` is then copying digits, not decoding metres. 0 = off; needs geometry
-    # (not fusion '2d'). digit_token_ids: the token ids of "0".."9".
-    digit_words: float = 0.0
-    digit_token_ids: tuple[int, ...] = ()
     # Language model: a Qwen2ForCausalLM. vocab_size and the two token ids come from the tokenizer.
     vocab_size: int = 1024
     hidden_size: int = 256
@@ -117,8 +110,6 @@ class SSRConfig:
         unknown = sorted(set(record) - set(known))
         if unknown:
             raise ValueError(f"SSRConfig.{unknown[0]}: unknown field (known: {', '.join(known)})")
-        record = {key: tuple(value) if known[key].type == _IDS and isinstance(value, list) else value
-                  for key, value in record.items()}
         for key, value in record.items():
             _check_type(key, value, known[key].type)
         return cls(**record)
@@ -175,19 +166,7 @@ def tokenizer_fields(tokenizer: Any) -> dict[str, int]:
             "eos_token_id": tokenizer.convert_tokens_to_ids(EOS_TOKEN)}
 
 
-def digit_token_ids(tokenizer: Any) -> tuple[int, ...]:
-    """The token ids of "0".."9" (the tokenizer splits numbers into single digits)."""
-    return tuple(tokenizer.convert_tokens_to_ids(str(digit)) for digit in range(10))
-
-
-_IDS = "tuple[int, ...]"
-
-
 def _check_type(name: str, value: Any, annotation: str) -> None:
-    if annotation == _IDS:
-        if not isinstance(value, tuple) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            raise ValueError(f"SSRConfig.{name}: expected a list of token ids, got {value!r}")
-        return
     expected = {"int": int, "float": (int, float), "bool": bool, "str": str}[annotation]
     # bool is an int in Python; a JSON true must not pass as a layer count.
     if isinstance(value, bool) and annotation != "bool" or not isinstance(value, expected):
@@ -201,7 +180,6 @@ def _validate(c: SSRConfig) -> None:
         raise ValueError(f"SSRConfig.position_loss_weight: must be >= 0, got {c.position_loss_weight}")
     for f in fields(c):
         _check_type(f.name, getattr(c, f.name), f.type)
-    _validate_digit_words(c)
     positive = ["image_size", "grid", "patch", "vision_dim", "vision_layers", "vision_heads", "geometry_features",
                 "pose_features", "pool", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
                 "num_key_value_heads", "intermediate_size", "max_position_embeddings", "rope_theta", "rms_norm_eps"]
@@ -234,17 +212,3 @@ def _validate(c: SSRConfig) -> None:
             raise ValueError(f"SSRConfig.{name}: must be in [0, vocab_size = {c.vocab_size}), got {getattr(c, name)}")
     if c.vis_token_id == c.eos_token_id:
         raise ValueError(f"SSRConfig.vis_token_id: must differ from eos_token_id = {c.eos_token_id}")
-
-
-def _validate_digit_words(c: SSRConfig) -> None:
-    if c.digit_words < 0:
-        raise ValueError(f"SSRConfig.digit_words: must be >= 0, got {c.digit_words}")
-    if c.digit_words == 0:
-        return
-    if c.fusion == "2d":
-        raise ValueError("SSRConfig.digit_words: needs the geometry input, which fusion '2d' ignores")
-    if len(c.digit_token_ids) != 10:
-        raise ValueError(f"SSRConfig.digit_token_ids: expected the ids of the 10 digits, got {len(c.digit_token_ids)}")
-    bad = next((i for i in c.digit_token_ids if not 0 <= i < c.vocab_size), None)
-    if bad is not None:
-        raise ValueError(f"SSRConfig.digit_token_ids: {bad} is not in [0, vocab_size = {c.vocab_size})")

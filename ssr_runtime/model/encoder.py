@@ -26,8 +26,6 @@ EXTENT_SCALE_M = 2.0
 # digit the 1 m period (x = 2.43 m is 0.43 of a turn there), finer detail the 0.5 m one.
 POSITION_PERIODS_M = (16.0, 8.0, 4.0, 2.0, 1.0, 0.5)
 POSITION_TARGETS = 3 + 3 * 2 * len(POSITION_PERIODS_M)  # xyz / WORLD_SCALE_M, then cos and sin per axis and period
-DIGIT_ROLES = 4  # x units, x tenths, y units, y tenths: the digits a box line's `x=2.43 y=0.57` starts with
-DIGIT_ROTATION_SEED = 20261127  # the roles' fixed rotations are drawn from this, the same on every machine
 
 
 class Mlp(nn.Sequential):
@@ -81,17 +79,11 @@ class FusionEncoder(nn.Module):
         self.patch_head = nn.Linear(width, config.patch_classes) if config.patch_classes else None
         self.position_head = (nn.Linear(config.hidden_size, POSITION_TARGETS)
                               if config.position_loss_weight > 0 else None)
-        # [role, digit, hidden_size]: each digit's LM embedding at RMS 1, turned by its role's rotation. Kept
-        # in step with the LM by SSRModel.sync_digit_words and saved, so the exported encoder carries them.
-        self.digit_words = (nn.Buffer(torch.zeros(DIGIT_ROLES, 10, config.hidden_size))
-                            if config.digit_words > 0 else None)
-        self.digit_rotations = (nn.Buffer(_role_rotations(config.hidden_size), persistent=False)
-                                if config.digit_words > 0 else None)
         self.register_buffer("geometry_scale", _geometry_scale(), persistent=False)
         self.register_buffer("pose_scale", _pose_scale(), persistent=False)
 
     def forward(self, pixels: torch.Tensor, geometry: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
-        return self.tokens(self.patch_features(pixels, geometry), geometry, pose)
+        return self.tokens(self.patch_features(pixels, geometry), pose)
 
     def patch_features(self, pixels: torch.Tensor, geometry: torch.Tensor) -> torch.Tensor:
         """[N, grid², vision_dim]: the ViT's patch features, plus the geometry MLP's unless mode '2d'."""
@@ -106,14 +98,11 @@ class FusionEncoder(nn.Module):
             x = x + self.geometry_mlp(features)
         return x
 
-    def tokens(self, patches: torch.Tensor, geometry: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
-        """Patch features → [N, tokens_per_frame, hidden_size]: pooled, projected (plus the digit words
-        of each cell's position when on), pose token first."""
+    def tokens(self, patches: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+        """Patch features → [N, tokens_per_frame, hidden_size]: pooled, projected, pose token first."""
         tokens = self.projector(self._pool(patches))
         if self.token_norm is not None:
             tokens = self.token_norm(tokens.reshape(-1, tokens.shape[-1])).reshape(tokens.shape)
-        if self.digit_words is not None:
-            tokens = tokens + self.digit_part(geometry).to(tokens.dtype)
         if self.pose_mlp is None:
             return tokens
         pose_token = self.pose_mlp(pose.to(tokens.dtype) * self.pose_scale).unsqueeze(1)
@@ -141,36 +130,17 @@ class FusionEncoder(nn.Module):
         """Per visual token: [N, cells, POSITION_TARGETS] (its cell's valid-weighted mean world xyz as
         xyz / WORLD_SCALE_M, then cos and sin of 2π·xyz/period) and [N, cells] 1.0 where the cell has
         valid depth."""
-        xyz, valid = self.cell_centres(geometry.to(self.position_head.weight.dtype))
-        periods = torch.tensor(POSITION_PERIODS_M, dtype=xyz.dtype, device=xyz.device)
-        phases = (2 * math.pi) * xyz.unsqueeze(-1) / periods  # [N, cells, 3, periods]
-        waves = torch.cat([phases.cos(), phases.sin()], dim=-1).flatten(-2)
-        return torch.cat([xyz / WORLD_SCALE_M, waves], dim=-1), valid
-
-    def digit_part(self, geometry: torch.Tensor) -> torch.Tensor:
-        """[N, cells, hidden_size], float32: the digit words of each cell's mean x, y (to 0.1 m; negative
-        values count as 0), their sum at RMS 1 times digit_words; zeros for cells with no valid depth.
-        Float32 throughout, so an fp16 encoder rounds positions as the float32 one does."""
-        xyz, valid = self.cell_centres(geometry.float())
-        tenths = torch.round(xyz[..., :2].clamp(min=0.0) * 10.0)  # [N, cells, 2]
-        units = torch.floor(tenths / 10.0)
-        digits = torch.stack([units[..., 0], tenths[..., 0], units[..., 1], tenths[..., 1]], dim=-1)
-        digits = digits - 10.0 * torch.floor(digits / 10.0)  # mod 10: a room is under 10 m across
-        one_hot = (digits.unsqueeze(-1) == torch.arange(10, dtype=digits.dtype, device=digits.device)).float()
-        code = torch.einsum("ncrd,rdh->nch", one_hot, self.digit_words.float())
-        code = code / code.pow(2).mean(dim=-1, keepdim=True).sqrt().clamp(min=1e-6)
-        return self.config.digit_words * code * valid.unsqueeze(-1)
-
-    def cell_centres(self, geometry: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """[N, cells, 3]: each pooled cell's valid-weighted mean world xyz (0 where none is valid), and
-        [N, cells] 1.0 where the cell has valid depth; in geometry's dtype."""
         c = self.config
-        geometry = geometry.reshape(-1, c.grid * c.grid, c.geometry_features)
+        geometry = geometry.to(self.position_head.weight.dtype).reshape(-1, c.grid * c.grid, c.geometry_features)
         weight = geometry[..., 3:4]
         points = torch.where(weight > 0, geometry[..., :3], torch.zeros_like(geometry[..., :3]))
         cell_weight = self._pool(weight)
         xyz = self._pool(points * weight) / cell_weight.clamp(min=1e-6)
-        return xyz, (cell_weight[..., 0] > 0).to(xyz.dtype)
+        valid = (cell_weight[..., 0] > 0).to(xyz.dtype)
+        periods = torch.tensor(POSITION_PERIODS_M, dtype=xyz.dtype, device=xyz.device)
+        phases = (2 * math.pi) * xyz.unsqueeze(-1) / periods  # [N, cells, 3, periods]
+        waves = torch.cat([phases.cos(), phases.sin()], dim=-1).flatten(-2)
+        return torch.cat([xyz / WORLD_SCALE_M, waves], dim=-1), valid
 
     def _pool(self, x: torch.Tensor) -> torch.Tensor:
         """pool×pool average over the patch grid: [N, grid², D] → [N, (grid/pool)², D], row-major."""
@@ -178,14 +148,6 @@ class FusionEncoder(nn.Module):
         side, width = c.pooled_grid, x.shape[-1]
         x = x.reshape(-1, side, c.pool, side, c.pool, width).mean(dim=(2, 4))
         return x.reshape(-1, side * side, width)
-
-
-def _role_rotations(width: int) -> torch.Tensor:
-    """[DIGIT_ROLES, width, width]: fixed random orthogonal matrices, so '2' as x units and '2' as y
-    tenths are different vectors that each still carry the word (the probe in benchmarks/slot_reading.py)."""
-    generator = torch.Generator().manual_seed(DIGIT_ROTATION_SEED)
-    return torch.stack([torch.linalg.qr(torch.randn(width, width, generator=generator, dtype=torch.float64))[0]
-                        for _ in range(DIGIT_ROLES)]).float()
 
 
 def _geometry_scale() -> torch.Tensor:

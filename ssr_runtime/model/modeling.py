@@ -58,27 +58,13 @@ class SSRModel(nn.Module):
     def encode_frames(self, pixels: torch.Tensor, geometry: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
         """Checked inputs → encoder tokens [F, tokens_per_frame, hidden_size]."""
         _check_frames(self.config, pixels, geometry, pose)
-        self.sync_digit_words()
         return self.encoder(pixels, geometry, pose)
-
-    @torch.no_grad()
-    def sync_digit_words(self) -> None:
-        """Copy the LM's current input embeddings of the digits into the encoder (digit words; a no-op
-        without them): each at RMS 1, turned by each role's rotation."""
-        if self.encoder.digit_words is None:
-            return
-        ids = torch.tensor(self.config.digit_token_ids, device=self.encoder.digit_words.device)
-        words = self.lm.get_input_embeddings().weight[ids].float()
-        words = words / words.pow(2).mean(dim=-1, keepdim=True).sqrt().clamp(min=1e-12)
-        rotated = torch.einsum("rij,dj->rdi", self.encoder.digit_rotations.float(), words)
-        self.encoder.digit_words.copy_(rotated.to(self.encoder.digit_words.dtype))
 
     def _patches(self, pixels: torch.Tensor | None, geometry: torch.Tensor | None,
                  pose: torch.Tensor | None) -> torch.Tensor | None:
         if pixels is None:
             return None
         _check_frames(self.config, pixels, geometry, pose)
-        self.sync_digit_words()
         return self.encoder.patch_features(pixels, geometry)
 
     def embed(self, input_ids: torch.Tensor, pixels: torch.Tensor | None = None,
@@ -123,7 +109,7 @@ class SSRModel(nn.Module):
         Pad on the right (attention_mask 0, labels -100): positions count from each row's start.
         """
         patches = self._patches(pixels, geometry, pose)
-        frame_tokens = None if patches is None else self.encoder.tokens(patches, geometry, pose)
+        frame_tokens = None if patches is None else self.encoder.tokens(patches, pose)
         out = self.lm(inputs_embeds=self._embed(input_ids, frame_tokens), attention_mask=attention_mask,
                       labels=labels, use_cache=False)
         if patch_labels is not None and patches is not None:
@@ -185,7 +171,6 @@ class SSRModel(nn.Module):
         write_folder(directory, self._write_into)
 
     def _write_into(self, folder: Path) -> None:
-        self.sync_digit_words()  # the optimizer has moved the embeddings since the last forward
         self.lm.save_pretrained(folder, safe_serialization=True)
         encoder_state = {name: tensor.detach().contiguous().cpu() for name, tensor in self.encoder.state_dict().items()}
         save_file(encoder_state, folder / ENCODER_FILE, metadata={"format": "pt"})

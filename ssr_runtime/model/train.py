@@ -31,7 +31,6 @@ from tqdm import tqdm
 
 from ssr_runtime.files import write_json_atomic
 from ssr_runtime.model import SSRConfig, SSRModel, load_checkpoint, save_checkpoint, train_tokenizer
-from ssr_runtime.model.config import digit_token_ids
 from ssr_runtime.model.modeling import frame_tensors
 from ssr_runtime.preprocess import FrameBatch
 from ssr_runtime.training import dataset
@@ -53,7 +52,6 @@ class TrainSettings:
     fusion: str = "add+interleave"
     pool: int | None = None  # stage 1: override the preset's patch pooling (1 = a token per patch)
     token_norm: str | None = None  # stage 1: override the preset's visual-token normalisation
-    digit_words: float | None = None  # stage 1: override the preset's digit-word weight (SSRConfig)
     encoder_epochs: int = 12  # stage 1: epochs of patch-label pre-training of the new encoder (0 = none)
     vision_lr_scale: float = 0.1  # the ViT and geometry MLP learn at this fraction of lr after pre-training
     # (stage 2 too, whose encoder stage 1 pre-trained; encoder_epochs = 0 means none was)
@@ -207,8 +205,6 @@ def _start(s: TrainSettings, out: Path, progress: bool):
         cache = prepared(s.data, SSRConfig.preset(s.config, **overrides).tokens_per_frame, s.seed, progress)
         corpus = (cache / "corpus.txt").read_text().splitlines()
         tokenizer = train_tokenizer(corpus, vocab_size=s.vocab_size)
-        if s.digit_words:
-            overrides.update(digit_words=s.digit_words, digit_token_ids=digit_token_ids(tokenizer))
         return SSRModel(SSRConfig.preset(s.config, tokenizer=tokenizer, **overrides)), tokenizer, cache
     return model, tokenizer, prepared(s.data, model.config.tokens_per_frame, s.seed, progress, s.graphs)
 
@@ -219,10 +215,6 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
         raise ValueError("--graphs: stage 2 only (stage 1 reads the scans' annotations)")
     if s.stage == 2 and s.align_steps:
         raise ValueError("--align-steps: stage 1 only (stage 2 has no label lists)")
-    if s.stage == 2 and s.digit_words is not None:
-        raise ValueError("--digit-words: stage 1 only (stage 2 keeps the stage-1 model's)")
-    if s.digit_words and s.fusion == "2d":
-        raise ValueError("--digit-words: needs the geometry input, which --fusion 2d ignores")
     torch.set_num_threads(s.threads)
     run_dir = Path(s.out)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -374,7 +366,7 @@ def encoder_losses(model: SSRModel, frames: FrameBatch, patch_labels: torch.Tens
     patches = model.encoder.patch_features(pixels, geometry)
     losses = {"patch_loss": (1.0, model.encoder.patch_loss(patches, patch_labels))}
     if model.encoder.position_head is not None:
-        tokens = model.encoder.tokens(patches, geometry, pose)
+        tokens = model.encoder.tokens(patches, pose)
         losses["position_loss"] = (model.config.position_loss_weight, model.encoder.position_loss(tokens, geometry))
     return losses
 

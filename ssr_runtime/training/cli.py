@@ -18,9 +18,6 @@ def register(subparsers) -> None:
     p.add_argument("--pool", type=int, help="stage 1: patches pooled per side into one token (preset: 2)")
     p.add_argument("--token-norm", choices=("none", "batch"),
                    help="stage 1: normalisation of the visual tokens (preset: batch; docs/MODEL.md)")
-    p.add_argument("--digit-words", type=float,
-                   help="stage 1: weight of the digit words of each cell's position added to the visual tokens "
-                        "(preset: 0 = none; not with --fusion 2d; docs/MODEL.md)")
     p.add_argument("--encoder-epochs", type=int, default=12,
                    help="stage 1: epochs of patch-label pre-training of the new encoder before the LM (0 = none)")
     p.add_argument("--vision-lr-scale", type=float, default=0.1,
@@ -47,7 +44,7 @@ def _train(args: argparse.Namespace) -> int:
     from ssr_runtime.model.train import TrainSettings, train
 
     settings = TrainSettings(stage=args.stage, data=args.data, out=args.out, config=args.config, fusion=args.fusion,
-                             pool=args.pool, token_norm=args.token_norm, digit_words=args.digit_words,
+                             pool=args.pool, token_norm=args.token_norm,
                              encoder_epochs=args.encoder_epochs, vision_lr_scale=args.vision_lr_scale,
                              init=args.init, graphs=args.graphs, steps=args.steps, align_steps=args.align_steps,
                              batch_tokens=args.batch_tokens,
