@@ -96,9 +96,7 @@ class SSRConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-shaped: token-id tuples as lists, as a JSON round trip gives them back."""
-        return {key: list(value) if isinstance(value, tuple) else value
-                for key, value in dataclasses.asdict(self).items()}
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, record: Any) -> SSRConfig:
