@@ -6,15 +6,19 @@ Greedy decoding picks the likeliest digit at each step. Where the model is unsur
 objects its graph lacks) that path can be a mode far from the mass: the shipped model wrote 0.20 m for
 most such distances, while its distribution, read digit by digit, centres near the typical distance
 (docs/MODEL.md, "Numbers by expected score"). So the runtime walks the tree of digit tokens the answer
-grammar allows (`int "." d d`, MAX_INTEGER_DIGITS before the point), expanding every path that holds at
-least MIN_PATH_MASS of the probability, and answers the leaf with the highest expected MRA against the
-others. Digits past the resolution MRA needs (the second decimal; every decimal from 10 up) are taken
-greedily. Works on any `LanguageModel` (llama.cpp, ONNX Runtime, torch) through its prefill/truncate
-primitives, so every backend decodes numbers the same way.
+grammar allows (`int "." d d`, MAX_INTEGER_DIGITS before the point) down to two significant digits at
+least (see `_resolved`), always expanding the node of most probability next, until MAX_EVALUATIONS or the nodes left hold less than MIN_PATH_MASS each. It answers the leaf with
+the highest expected MRA against the others, its remaining digits written greedily. Best-first matters:
+a size in centimetres spreads over hundreds of three-digit leaves, and a depth-first walk spent its budget
+on the numbers starting with 1 (docs/MODEL.md, "Numbers: the digit tree best-first"). Works on any
+`LanguageModel` (llama.cpp, ONNX Runtime, torch) through its prefill/truncate primitives, so every
+backend decodes numbers the same way.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +27,8 @@ from ssr_runtime.eval.metrics import THRESHOLDS
 from ssr_runtime.runtime.grammars import MAX_INTEGER_DIGITS
 from ssr_runtime.runtime.lm import LanguageModel
 
-MIN_PATH_MASS = 0.002  # a digit path with less of the probability is not expanded (its likeliest child always is)
-MAX_EVALUATIONS = 256  # token evaluations per number at most: past it, only likeliest children are expanded
+MIN_PATH_MASS = 0.001  # a node with less of the probability is not expanded (a likeliest child always is)
+MAX_EVALUATIONS = 256  # nodes expanded per number at most: past it, only likeliest children are
 _SLACK = 1e-9  # as eval.metrics: an error of exactly 1 - threshold is a hit
 
 
@@ -47,46 +51,73 @@ class NumberTokens:
             ids.append(token)
         return cls(tuple(ids[:10]), ids[10])
 
+    def ids(self, text: str) -> list[int]:
+        return [self.point if c == "." else self.digits[int(c)] for c in text]
+
 
 def decode_number(lm: LanguageModel, tokens: NumberTokens) -> tuple[str, list[int]]:
     """The number to write at the LM's current position (its logits read, the answer's `<ans> ` fed):
     its text ("2.40") and token ids. The LM is left at that position, its logits dropped: the caller
     feeds the ids and continues."""
-    text = best_number(number_distribution(lm, tokens))
-    return text, [tokens.point if c == "." else tokens.digits[int(c)] for c in text]
+    start = lm.position
+    leaf = best_number(number_distribution(lm, tokens))
+    lm.prefill([tokens.ids(leaf)])
+    text = _greedy_completion(lm, tokens, leaf)
+    lm.truncate(start)
+    return text, tokens.ids(text)
 
 
 def number_distribution(lm: LanguageModel, tokens: NumberTokens) -> dict[str, float]:
-    """{number text: probability} over the digit tree (see the module docstring), the LM's position
-    unchanged afterwards (its logits dropped: prefill before generating)."""
+    """{leaf: probability} over the digit tree down to MRA's resolution ("133.", "2.4"; see the module
+    docstring), the LM's position unchanged afterwards (its logits dropped: prefill before generating)."""
     if lm.next_logits is None:
         raise ValueError("number_distribution: nothing to continue from; prefill first")
-    leaves: dict[str, float] = {}
-    evaluations = 0
+    walk = _TreeWalk(lm, tokens)
+    walk.expand("", lm.next_logits.copy(), 1.0, greedy=True)
+    while walk.frontier:
+        negative_mass, _, text, greedy = heapq.heappop(walk.frontier)
+        if greedy or (-negative_mass >= MIN_PATH_MASS and walk.evaluations < MAX_EVALUATIONS):
+            walk.expand(text, walk.logits_at(text), -negative_mass, greedy)
+    lm.truncate(walk.start)
+    return walk.leaves
 
-    def visit(text: str, logits: np.ndarray, mass: float) -> None:
-        nonlocal evaluations
-        children = _children(text, tokens)
+
+class _TreeWalk:
+    """The state of one best-first walk: the frontier (a heap of unexpanded nodes, most mass first;
+    `greedy` marks the nodes of the greedy path, expanded whatever their mass or the budget, so the
+    greedy number is always among the leaves), the leaves found, and which node the LM holds past
+    `start`."""
+
+    def __init__(self, lm: LanguageModel, tokens: NumberTokens):
+        self.lm, self.tokens, self.start = lm, tokens, lm.position
+        self.frontier: list[tuple[float, int, str, bool]] = []
+        self.leaves: dict[str, float] = {}
+        self.evaluations = 0
+        self._held = ""
+        self._order = itertools.count()  # ties in mass: first pushed, first expanded
+
+    def expand(self, text: str, logits: np.ndarray, mass: float, greedy: bool) -> None:
+        children = _children(text, self.tokens)
         probs = _softmax(logits[[token for _, token in children]])
         likeliest = int(np.argmax(probs))
-        if _greedy_digit(text):
-            children, probs, likeliest = [children[likeliest]], np.ones(1), 0
-        position = lm.position
-        for k, (char, token) in enumerate(children):
-            child_mass = mass * float(probs[k])
-            if k != likeliest and (child_mass < MIN_PATH_MASS or evaluations >= MAX_EVALUATIONS):
-                continue
-            child = text + char
-            if len(child.partition(".")[2]) == 2:
-                leaves[child] = child_mass
-                continue
-            lm.prefill([[token]])
-            evaluations += 1
-            visit(child, lm.next_logits.copy(), child_mass)
-            lm.truncate(position)
+        for k, (char, _) in enumerate(children):
+            child, child_mass = text + char, mass * float(probs[k])
+            if _resolved(child):
+                self.leaves[child] = child_mass
+            else:
+                heapq.heappush(self.frontier, (-child_mass, next(self._order), child, greedy and k == likeliest))
 
-    visit("", lm.next_logits.copy(), 1.0)
-    return leaves
+    def logits_at(self, text: str) -> np.ndarray:
+        """The next-token logits after `text`, the LM moved there from the node it held (shared digits
+        kept in its cache)."""
+        shared = 0
+        while shared < min(len(text), len(self._held)) and text[shared] == self._held[shared]:
+            shared += 1
+        self.lm.truncate(self.start + shared)
+        self.lm.prefill([self.tokens.ids(text[shared:])])
+        self._held = text
+        self.evaluations += 1
+        return self.lm.next_logits.copy()
 
 
 def best_number(distribution: dict[str, float]) -> str:
@@ -104,6 +135,17 @@ def best_number(distribution: dict[str, float]) -> str:
     return texts[int(np.argmax(expected))]
 
 
+def _greedy_completion(lm: LanguageModel, tokens: NumberTokens, text: str) -> str:
+    """`text` (the LM just past it) completed to two decimals with the likeliest digits."""
+    if "." not in text:
+        raise ValueError(f"number: {text!r} is not a leaf of the digit tree")
+    while len(text.partition(".")[2]) < 2:
+        digit = int(np.argmax(lm.next_logits[list(tokens.digits)]))
+        text += str(digit)
+        lm.prefill([[tokens.digits[digit]]])
+    return text
+
+
 def _children(text: str, tokens: NumberTokens) -> list[tuple[str, int]]:
     """The characters the answer grammar allows after `text` (int "." d d, no leading zeros)."""
     digits = [(str(d), token) for d, token in enumerate(tokens.digits)]
@@ -114,10 +156,15 @@ def _children(text: str, tokens: NumberTokens) -> list[tuple[str, int]]:
     return digits + [(".", tokens.point)]
 
 
-def _greedy_digit(text: str) -> bool:
-    """Past MRA's resolution: the second decimal, or any decimal of a number from 10 up."""
+def _resolved(text: str) -> bool:
+    """A leaf of the digit tree: two significant digits at least (the point of a number from 10 up, the
+    first decimal from 1 up, the second below 1). The digits past it, written greedily, move the value
+    by under 10 % (under 1 % from 100 up), and MRA's steps are 5 % apart: a cheaper tree that still
+    tells the candidates apart."""
     whole, point, fraction = text.partition(".")
-    return bool(point) and (len(fraction) == 1 or int(whole) >= 10)
+    if not point:
+        return False
+    return int(whole) >= 10 or len(fraction) == 2 or (len(fraction) == 1 and whole != "0")
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
