@@ -76,6 +76,21 @@ def test_digit_tree_of_the_shipped_model(bundle, question):
     assert expected_score(best, distribution) >= expected_score(likeliest, distribution) - 1e-9
 
 
+def test_a_whole_number_stops_the_tree_at_the_point(bundle):
+    lm, tokens = bundle.lm, N.NumberTokens.of(bundle.tokenizer)
+    lm.reset()
+    lm.prefill([prompt_ids(bundle, "How many chairs are in this room?")])
+    start = lm.position
+    wholes = N.number_distribution(lm, tokens, integer=True)
+    assert wholes and all(re.fullmatch(r"(0|[1-9][0-9]{0,3})\.", text) for text in wholes), sorted(wholes)
+    assert lm.position == start and 0.9 <= sum(wholes.values()) <= 1 + 1e-6
+    lm.reset()
+    lm.prefill([prompt_ids(bundle, "How many chairs are in this room?")])
+    text, ids = N.decode_number(lm, tokens, integer=True)
+    assert text == N.best_number(wholes) + "00" and bundle.tokenizer.decode(ids) == text
+    assert lm.position == start
+
+
 def test_a_tokenizer_without_single_digit_tokens_is_refused():
     from tokenizers import Tokenizer
     from tokenizers.models import WordLevel

@@ -70,6 +70,20 @@ def test_ask_cogmap_and_ground(streamed):
         session.ground("spaceship")
 
 
+def test_a_count_is_a_whole_number(streamed):
+    """Where the model's program counts, its own number is whole: under MRA a hedged 2.1 would score
+    better than 2 against a truth of 3, but nobody asks for 2.1 chairs."""
+    session, _ = streamed
+    for label in ["lamp", "spaceship"]:  # the shipped model writes its counting program for these
+        answer = session.ask(f"How many {label}(s) are in this room?")
+        query = next(e for e in parse_lines(answer.raw)[0] if isinstance(e, _core.Query))
+        assert query.task == "object_counting", answer.raw
+        own = next(line for line in answer.raw.split("\n") if line.startswith("<ans>")).split()[1]
+        assert own.endswith(".00") and float(own) == float(answer.own), answer.raw
+    distance = session.ask("What is the distance between the bed and the lamp in meters?")
+    assert "object_counting" not in distance.raw and distance.value is not None
+
+
 def test_the_model_reads_options_sorted_and_answers_in_the_callers_letters(streamed):
     session, _ = streamed
     options = ["A. Turn Right", "B. Turn Back", "C. Turn Left"]  # the model reads Back, Left, Right

@@ -8,7 +8,9 @@ most such distances, while its distribution, read digit by digit, centres near t
 (docs/MODEL.md, "Numbers by expected score"). So the runtime walks the tree of digit tokens the answer
 grammar allows (`int "." d d`, MAX_INTEGER_DIGITS before the point) down to two significant digits at
 least (see `_resolved`), always expanding the node of most probability next, until MAX_EVALUATIONS or the nodes left hold less than MIN_PATH_MASS each. It answers the leaf with
-the highest expected MRA against the others, its remaining digits written greedily. Best-first matters:
+the highest expected MRA against the others, its remaining digits written greedily; a count
+(`integer=True`) stops at the point and writes `.00`, since a hedged 2.1 chairs would score under MRA
+but answers nobody. Best-first matters:
 a size in centimetres spreads over hundreds of three-digit leaves, and a depth-first walk spent its budget
 on the numbers starting with 1 (docs/MODEL.md, "Numbers: the digit tree best-first"). Works on any
 `LanguageModel` (llama.cpp, ONNX Runtime, torch) through its prefill/truncate primitives, so every
@@ -55,24 +57,27 @@ class NumberTokens:
         return [self.point if c == "." else self.digits[int(c)] for c in text]
 
 
-def decode_number(lm: LanguageModel, tokens: NumberTokens) -> tuple[str, list[int]]:
+def decode_number(lm: LanguageModel, tokens: NumberTokens, integer: bool = False) -> tuple[str, list[int]]:
     """The number to write at the LM's current position (its logits read, the answer's `<ans> ` fed):
-    its text ("2.40") and token ids. The LM is left at that position, its logits dropped: the caller
-    feeds the ids and continues."""
+    its text ("2.40"; with `integer`, a whole number: "3.00") and token ids. The LM is left at that
+    position, its logits dropped: the caller feeds the ids and continues."""
     start = lm.position
-    leaf = best_number(number_distribution(lm, tokens))
+    leaf = best_number(number_distribution(lm, tokens, integer))
+    if integer:
+        return leaf + "00", tokens.ids(leaf + "00")
     lm.prefill([tokens.ids(leaf)])
     text = _greedy_completion(lm, tokens, leaf)
     lm.truncate(start)
     return text, tokens.ids(text)
 
 
-def number_distribution(lm: LanguageModel, tokens: NumberTokens) -> dict[str, float]:
-    """{leaf: probability} over the digit tree down to MRA's resolution ("133.", "2.4"; see the module
-    docstring), the LM's position unchanged afterwards (its logits dropped: prefill before generating)."""
+def number_distribution(lm: LanguageModel, tokens: NumberTokens, integer: bool = False) -> dict[str, float]:
+    """{leaf: probability} over the digit tree down to MRA's resolution ("133.", "2.4"; with `integer`,
+    the whole numbers: "2."; see the module docstring), the LM's position unchanged afterwards (its
+    logits dropped: prefill before generating)."""
     if lm.next_logits is None:
         raise ValueError("number_distribution: nothing to continue from; prefill first")
-    walk = _TreeWalk(lm, tokens)
+    walk = _TreeWalk(lm, tokens, integer)
     walk.expand("", lm.next_logits.copy(), 1.0, greedy=True)
     while walk.frontier:
         negative_mass, _, text, greedy = heapq.heappop(walk.frontier)
@@ -88,8 +93,8 @@ class _TreeWalk:
     greedy number is always among the leaves), the leaves found, and which node the LM holds past
     `start`."""
 
-    def __init__(self, lm: LanguageModel, tokens: NumberTokens):
-        self.lm, self.tokens, self.start = lm, tokens, lm.position
+    def __init__(self, lm: LanguageModel, tokens: NumberTokens, integer: bool):
+        self.lm, self.tokens, self.start, self.integer = lm, tokens, lm.position, integer
         self.frontier: list[tuple[float, int, str, bool]] = []
         self.leaves: dict[str, float] = {}
         self.evaluations = 0
@@ -102,7 +107,7 @@ class _TreeWalk:
         likeliest = int(np.argmax(probs))
         for k, (char, _) in enumerate(children):
             child, child_mass = text + char, mass * float(probs[k])
-            if _resolved(child):
+            if child.endswith(".") if self.integer else _resolved(child):
                 self.leaves[child] = child_mass
             else:
                 heapq.heappush(self.frontier, (-child_mass, next(self._order), child, greedy and k == likeliest))

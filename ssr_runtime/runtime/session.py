@@ -56,6 +56,7 @@ SESSION_FORMAT = "ssr-session"
 SESSION_VERSION = 1
 LATENCY_SAMPLES = 4096  # per stage: the log stays bounded on an endless stream
 STAGES = ("preprocess", "encoder", "prefill", "decode", "number", "parse_merge", "query")  # number: runtime.numbers
+WHOLE_NUMBER_TASKS = frozenset({"object_counting"})  # programs whose answer is a whole number
 
 
 @dataclass(frozen=True)
@@ -247,16 +248,17 @@ class Session:
             self._cached = []
             raise
 
-    def _answer_line(self, ids: list[int], letters: list[str] | None, greedy_numbers: bool) -> str:
+    def _answer_line(self, ids: list[int], letters: list[str] | None, greedy_numbers: bool,
+                     integer: bool = False) -> str:
         """The model's `<ans>` line after `ids`: with `letters`, the likeliest of them (greedy, under
-        `answer_grammar`); without, the number of highest expected score (runtime.numbers), then its
-        unit, greedily; with `greedy_numbers`, the greedy number."""
+        `answer_grammar`); without, the number of highest expected score (runtime.numbers; with
+        `integer`, a whole one), then its unit, greedily; with `greedy_numbers`, the greedy number."""
         if letters is not None or greedy_numbers:
             return self._generate(ids, None, MAX_NEW_TOKENS_ANSWER, answer_grammar(letters))[0]
         prompt = ids + self._encode(ANSWER_HEAD)
         self._generate(prompt, None, 0)
         with self._clearing_on_failure(), _Timer(self.latency, "number"):
-            number, number_ids = decode_number(self.lm, self._number_tokens)
+            number, number_ids = decode_number(self.lm, self._number_tokens, integer)
         tail = self._generate(prompt + number_ids, None, MAX_NEW_TOKENS_ANSWER, answer_tail_grammar())[0]
         return ANSWER_HEAD + number + tail
 
@@ -338,6 +340,7 @@ class Session:
         `<ans>` otherwise (SessionAnswer.source).
         The model reads the options sorted by text (`canonical_options`, as it was trained); the
         answer's letters are the caller's.
+        A count (the model's program is `object_counting`) is a whole number.
         `scaffold=False`: the direct answer alone; `greedy_numbers=True`: numbers decoded greedily
         (the ablations). A bad option or a control token in the text is refused (ValueError)."""
         check_options(options)
@@ -361,7 +364,8 @@ class Session:
             with _Timer(self.latency, "query"):
                 result = None if query is None else run_program(graph, query, list(shown or ()))
             fed = f"\n{result_line(result)}\n"
-            own = self._answer_line(ids + new_ids + self._encode(fed), letters, greedy_numbers)
+            whole = query is not None and query.task in WHOLE_NUMBER_TASKS
+            own = self._answer_line(ids + new_ids + self._encode(fed), letters, greedy_numbers, whole)
             return _answer(parse_lines(own)[0], result, written + fed + own, started, original)
 
     # --- persistence ---------------------------------------------------------------------------------
