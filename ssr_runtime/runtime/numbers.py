@@ -6,13 +6,13 @@ Greedy decoding picks the likeliest digit at each step. Where the model is unsur
 objects its graph lacks) that path can be a mode far from the mass: the shipped model wrote 0.20 m for
 most such distances, while its distribution, read digit by digit, centres near the typical distance
 (docs/MODEL.md, "Numbers by expected score"). So the runtime walks the tree of digit tokens the answer
-grammar allows (`int "." d d`, MAX_INTEGER_DIGITS before the point) down to two significant digits at
-least (see `_resolved`), always expanding the node of most probability next, until MAX_EVALUATIONS or the nodes left hold less than MIN_PATH_MASS each. It answers the leaf with
-the highest expected MRA against the others, its remaining digits written greedily; a count
-(`integer=True`) stops at the point and writes `.00`, since a hedged 2.1 chairs would score under MRA
-but answers nobody. Best-first matters:
-a size in centimetres spreads over hundreds of three-digit leaves, and a depth-first walk spent its budget
-on the numbers starting with 1 (docs/MODEL.md, "Numbers: the digit tree best-first"). Works on any
+grammar allows (`int "." d d`, MAX_INTEGER_DIGITS before the point) down to two significant digits
+(`_resolved`), best-first: the node of most probability next, until MAX_EVALUATIONS or until the nodes
+left hold under MIN_PATH_MASS each. A size in centimetres spreads over hundreds of three-digit leaves;
+the depth-first walk before spent its budget on the numbers starting with 1 (docs/MODEL.md, "Numbers:
+the digit tree best-first"). It answers the leaf with the highest expected MRA against the others, its
+remaining digits written greedily. A count (`integer=True`) stops at the point and writes `.00`: under
+MRA a hedged 2.1 scores above 2 against a truth of 3, but nobody asks for 2.1 chairs. Works on any
 `LanguageModel` (llama.cpp, ONNX Runtime, torch) through its prefill/truncate primitives, so every
 backend decodes numbers the same way.
 """
@@ -29,8 +29,8 @@ from ssr_runtime.eval.metrics import THRESHOLDS
 from ssr_runtime.runtime.grammars import MAX_INTEGER_DIGITS
 from ssr_runtime.runtime.lm import LanguageModel
 
-MIN_PATH_MASS = 0.001  # a node with less of the probability is not expanded (a likeliest child always is)
-MAX_EVALUATIONS = 256  # nodes expanded per number at most: past it, only likeliest children are
+MIN_PATH_MASS = 0.001  # a node with less of the probability is not expanded (the greedy path always is)
+MAX_EVALUATIONS = 256  # nodes expanded per number at most: past it, only the greedy path's are
 _SLACK = 1e-9  # as eval.metrics: an error of exactly 1 - threshold is a hit
 
 
@@ -107,7 +107,7 @@ class _TreeWalk:
         likeliest = int(np.argmax(probs))
         for k, (char, _) in enumerate(children):
             child, child_mass = text + char, mass * float(probs[k])
-            if child.endswith(".") if self.integer else _resolved(child):
+            if _resolved(child, self.integer):
                 self.leaves[child] = child_mass
             else:
                 heapq.heappush(self.frontier, (-child_mass, next(self._order), child, greedy and k == likeliest))
@@ -141,9 +141,7 @@ def best_number(distribution: dict[str, float]) -> str:
 
 
 def _greedy_completion(lm: LanguageModel, tokens: NumberTokens, text: str) -> str:
-    """`text` (the LM just past it) completed to two decimals with the likeliest digits."""
-    if "." not in text:
-        raise ValueError(f"number: {text!r} is not a leaf of the digit tree")
+    """`text` (a leaf; the LM just past it) completed to two decimals with the likeliest digits."""
     while len(text.partition(".")[2]) < 2:
         digit = int(np.argmax(lm.next_logits[list(tokens.digits)]))
         text += str(digit)
@@ -161,15 +159,15 @@ def _children(text: str, tokens: NumberTokens) -> list[tuple[str, int]]:
     return digits + [(".", tokens.point)]
 
 
-def _resolved(text: str) -> bool:
-    """A leaf of the digit tree: two significant digits at least (the point of a number from 10 up, the
-    first decimal from 1 up, the second below 1). The digits past it, written greedily, move the value
-    by under 10 % (under 1 % from 100 up), and MRA's steps are 5 % apart: a cheaper tree that still
-    tells the candidates apart."""
+def _resolved(text: str, integer: bool) -> bool:
+    """A leaf of the digit tree: with `integer`, the point; else two significant digits at least (the
+    point of a number from 10 up, the first decimal from 1 up, the second below 1). The digits past
+    it, written greedily, move the value by under 10 % (under 1 % from 100 up), and MRA's steps are
+    5 % apart: a cheaper tree that still tells the candidates apart."""
     whole, point, fraction = text.partition(".")
     if not point:
         return False
-    return int(whole) >= 10 or len(fraction) == 2 or (len(fraction) == 1 and whole != "0")
+    return integer or int(whole) >= 10 or len(fraction) == 2 or (len(fraction) == 1 and whole != "0")
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
