@@ -482,12 +482,12 @@ def test_answer_grammar_output_is_one_answer(trained, llama_lm, onnx_encoder):
 def test_scaffold_grammar_output_is_a_choice_program(trained, llama_lm, onnx_encoder):
     _, tokenizer, _ = trained
     grammar = grammars.scaffold_grammar(["A", "C"])
-    budget = grammars.MAX_COG_CHARS + 400  # a bounded length: every token writes at least one character
+    budget = 2 * grammars.SCAFFOLD_MAX_CHARS
     for segments in varied_prompts(trained, onnx_encoder, 4):
         llama_lm.reset()
         llama_lm.prefill(segments)
         ids = llama_lm.generate(budget, grammar=grammar)
-        assert len(ids) < budget, "the grammar ends within its bounded length"
+        assert len(ids) <= grammars.SCAFFOLD_MAX_CHARS, "every token writes a character: the session's budget holds it"
         lines = tokenizer.decode(ids).split("\n")
         assert len(lines) in (1, 2) and lines[0].startswith("<cog") == (len(lines) == 2)
         query = _core.parse_query(lines[-1])  # a task key and as many labels as it takes (raises if not)

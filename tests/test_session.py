@@ -84,6 +84,14 @@ def test_a_count_is_a_whole_number(streamed):
     assert "object_counting" not in distance.raw and distance.value is not None
 
 
+def test_a_runaway_map_leaves_room_for_the_program(streamed):
+    """The shipped model writes this question's map until the grammar's limit (MAX_COG_CHARS); the
+    scaffold's token budget covers the grammar's longest scaffold, so its `<q>` program follows."""
+    session, _ = streamed
+    answer = session.ask("How many chair(s) are in this room?")
+    assert any(isinstance(e, _core.Query) for e in parse_lines(answer.raw)[0]), answer.raw
+
+
 def test_the_model_reads_options_sorted_and_answers_in_the_callers_letters(streamed):
     session, _ = streamed
     options = ["A. Turn Right", "B. Turn Back", "C. Turn Left"]  # the model reads Back, Left, Right

@@ -8,7 +8,9 @@ or where a bounded length keeps a runaway model from writing forever:
   most MAX_INTEGER_DIGITS before the point (far below the parser's 32 characters); box sizes l, w, h
   are positive, so never `0.00`;
 - labels are at most MAX_LABEL_CHARS long (or one of the given labels), object numbers 1..999999;
-- a window writes at most ``max_elements`` lines, so generation under the grammar always ends.
+- a window writes at most ``max_elements`` lines, so generation under the grammar always ends;
+- a scaffold writes at most SCAFFOLD_MAX_CHARS characters, all ASCII, so at most as many tokens:
+  a token budget of that size never cuts its `<q>` program off.
 
 Predicates and task keys come from the C++ core (``_core.PREDICATES``, ``_core.TASK_KEYS``), so what
 the parser knows is the grammar's too.
@@ -25,7 +27,7 @@ ROOT = "root"
 MAX_LABEL_CHARS = 24
 MAX_INTEGER_DIGITS = 4
 DEFAULT_MAX_ELEMENTS = 64
-MAX_COG_CHARS = 600  # a map line's body: a question's map names a few objects, ~15 characters each
+MAX_COG_CHARS = 200  # a map line's body: a question's map names a few objects (training maps: 163 at most)
 ANSWER_UNITS = ("m", "cm", "m2")
 
 # (fewest, most) labels of each task's program, as the parser checks them (docs/FORMATS.md)
@@ -33,6 +35,9 @@ QUERY_LABELS = {"object_counting": (1, 1), "object_size_estimation": (1, 1), "ob
                 "room_size_estimation": (0, 0), "object_rel_distance": (3, 5), "object_rel_direction_easy": (3, 3),
                 "object_rel_direction_medium": (3, 3), "object_rel_direction_hard": (3, 3),
                 "route_planning": (3, 7), "obj_appearance_order": (2, 4)}
+
+SCAFFOLD_MAX_CHARS = (len("<cog") + MAX_COG_CHARS + len("</cog>\n") + len("<q>  </q>")
+                      + max(len(task) + most * (1 + MAX_LABEL_CHARS) for task, (_, most) in QUERY_LABELS.items()))
 
 _NUMBERS = rf"""
 sp      ::= " "
@@ -120,8 +125,8 @@ def answer_tail_grammar() -> str:
 
 
 def scaffold_grammar(letters: Sequence[str] | None = None) -> str:
-    """A stage-2 scaffold, then the end: an optional `<cog ...>` line (up to MAX_COG_CHARS of any text
-    but `<`, then `</cog>`: the parser checks it, and a bad map only loses the map) and a `<q>` program
+    """A stage-2 scaffold, then the end: an optional `<cog ...>` line (up to MAX_COG_CHARS of printable
+    ASCII but `<`, then `</cog>`: the parser checks it, and a bad map only loses the map) and a `<q>` program
     (a task key of the C++ core with as many labels as that task takes: QUERY_LABELS), within a
     bounded length. The runtime then writes the program's `<res>` and the model answers under
     `answer_grammar`. With `letters` the task is a multiple-choice one (not NUMERIC_KEYS); without,
@@ -130,6 +135,6 @@ def scaffold_grammar(letters: Sequence[str] | None = None) -> str:
         _check_letters(letters)
     tasks = [task for task in QUERY_LABELS if letters is None or task not in NUMERIC_KEYS]
     return (f'{ROOT}    ::= (cog "\\n")? query\n'
-            f'cog     ::= "<cog" [^<\\n]{{0,{MAX_COG_CHARS}}} "</cog>"\n'
+            f'cog     ::= "<cog" [ -;=-~]{{0,{MAX_COG_CHARS}}} "</cog>"\n'
             f"query   ::= {' | '.join(_program(task, *QUERY_LABELS[task]) for task in tasks)}\n"
             'sp      ::= " "\n' + _label_rule(None))

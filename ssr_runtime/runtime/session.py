@@ -43,8 +43,8 @@ from ssr_runtime.files import write_json_atomic
 from ssr_runtime.preprocess import GRID, IMAGE_SIZE, FrameBatch, FrameInputs, frame_inputs
 from ssr_runtime.reconstruct import FloorCarver, frame_rays
 from ssr_runtime.runtime.bundle import Bundle, load_bundle
-from ssr_runtime.runtime.grammars import (ANSWER_HEAD, answer_grammar, answer_tail_grammar, scaffold_grammar,
-                                         window_grammar)
+from ssr_runtime.runtime.grammars import (ANSWER_HEAD, SCAFFOLD_MAX_CHARS, answer_grammar, answer_tail_grammar,
+                                         scaffold_grammar, window_grammar)
 from ssr_runtime.runtime.merge import ReadStats, merge_window, parse_lines
 from ssr_runtime.runtime.numbers import NumberTokens, decode_number
 from ssr_runtime.training.samples import (DIRECT_MARK, MAX_NEW_TOKENS_ANSWER, MAX_NEW_TOKENS_WINDOW, NEW_MARK,
@@ -359,7 +359,7 @@ class Session:
                                         greedy_numbers)
                 return _answer(parse_lines(raw)[0], None, raw, started, original)
             ids = self._encode(stage2_prompt(graph, prompt, SCAFFOLD_MARK))
-            written, new_ids = self._generate(ids, None, MAX_NEW_TOKENS_ANSWER, scaffold_grammar(letters))
+            written, new_ids = self._generate(ids, None, SCAFFOLD_MAX_CHARS + 1, scaffold_grammar(letters))  # + the end
             query = next((e for e in parse_lines(written)[0] if isinstance(e, _core.Query)), None)
             with _Timer(self.latency, "query"):
                 result = None if query is None else run_program(graph, query, list(shown or ()))
