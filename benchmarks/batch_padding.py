@@ -15,7 +15,7 @@ import random
 from pathlib import Path
 
 from ssr_runtime.model.tokenizer import load_tokenizer
-from ssr_runtime.model.train import Example, _cut, make_batches, tokenize
+from ssr_runtime.model.train import Example, cut_batches, make_batches, tokenize
 from ssr_runtime.training import dataset
 
 
@@ -41,7 +41,7 @@ def main() -> None:
     examples = tokenize(samples, load_tokenizer(str(args.checkpoint)), 1 << 16)
     shuffled = list(examples)
     rng.shuffle(shuffled)
-    rows = {"one shuffled order": _cut(shuffled, args.batch_tokens),
+    rows = {"one shuffled order": cut_batches(shuffled, args.batch_tokens),
             "make_batches (windows)": make_batches(examples, args.batch_tokens, rng)}
     print(f"{len(examples)} samples, stage {args.stage}, {args.batch_tokens} padded tokens per batch\n")
     print("| batching | batches per epoch | samples per batch | padded tokens per real one |")

@@ -138,13 +138,13 @@ def make_batches(examples: list[Example], batch_tokens: int, rng: random.Random)
     rng.shuffle(order)
     batches = []
     for start in range(0, len(order), LENGTH_WINDOW):
-        batches += _cut(sorted((examples[i] for i in order[start:start + LENGTH_WINDOW]), key=lambda e: len(e.ids)),
-                        batch_tokens)
+        window = sorted((examples[i] for i in order[start:start + LENGTH_WINDOW]), key=lambda e: len(e.ids))
+        batches += cut_batches(window, batch_tokens)
     rng.shuffle(batches)
     return batches
 
 
-def _cut(examples: list[Example], batch_tokens: int) -> list[list[Example]]:
+def cut_batches(examples: list[Example], batch_tokens: int) -> list[list[Example]]:
     """`examples` in their order, cut into batches under the padded-token budget."""
     batches, current, longest = [], [], 0
     for example in examples:
