@@ -112,7 +112,8 @@ def test_batches_group_lengths_within_windows_in_a_seeded_order():
 
 def test_checkpoint_reads_a_scan_and_answers_through_a_session(scans, tmp_path):
     """A barely trained checkpoint on the torch backends: the window grammar keeps every whole line it
-    writes parseable (a window may stop mid-line at its token budget: merge counts that line as bad), and the scaffold grammar makes every answer one of the options (or a number)."""
+    writes parseable (a window may stop mid-line at its token budget: merge counts that line as bad),
+    and the scaffold grammar makes every answer one of the options (or a number)."""
     train(settings(scans, tmp_path / "s1", steps=4), progress=False)
     folder = next(iter(scene_folders(scans).values()))
     bundle = checkpoint_bundle(tmp_path / "s1" / "checkpoint")
