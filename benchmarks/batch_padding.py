@@ -15,8 +15,7 @@ import random
 from pathlib import Path
 
 from ssr_runtime.model.tokenizer import load_tokenizer
-from ssr_runtime.model.train import Example, cut_batches, make_batches, tokenize
-from ssr_runtime.training import dataset
+from ssr_runtime.model.train import Example, TrainSettings, cut_batches, make_batches, tokenize, training_samples
 
 
 def padding(batches: list[list[Example]]) -> float:
@@ -34,10 +33,8 @@ def main() -> None:
     args = parser.parse_args()
 
     rng = random.Random(0)
-    samples = dataset.load_samples(args.prepared, args.stage)
-    if args.stage == 2:
-        stage1 = dataset.load_samples(args.prepared, 1)
-        samples += rng.sample(stage1, min(len(stage1), int(len(samples) * args.replay / (1 - args.replay))))
+    settings = TrainSettings(stage=args.stage, data=".", out=".", replay=args.replay)
+    samples = training_samples(settings, args.prepared, rng)
     examples = tokenize(samples, load_tokenizer(str(args.checkpoint)), 1 << 16)
     shuffled = list(examples)
     rng.shuffle(shuffled)

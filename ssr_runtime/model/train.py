@@ -193,7 +193,8 @@ def prepared(data: Path, tokens_per_frame: int, seed: int, progress: bool, graph
     return cache
 
 
-def _samples(s: TrainSettings, cache: Path, rng: random.Random) -> list[Sample]:
+def training_samples(s: TrainSettings, cache: Path, rng: random.Random) -> list[Sample]:
+    """What stage `s.stage` trains on: stage 1's samples, or stage 2's with `s.replay` of stage 1's mixed in."""
     stage1 = dataset.load_samples(cache, stage=1)
     if s.stage == 1:
         return stage1
@@ -239,7 +240,7 @@ def train(s: TrainSettings, progress: bool = True) -> Path:
     model.to(s.device)
     write_json_atomic(run_dir / SETTINGS_FILE, s.to_json())
 
-    examples = tokenize(_samples(s, cache, rng), tokenizer, model.config.max_position_embeddings, progress)
+    examples = tokenize(training_samples(s, cache, rng), tokenizer, model.config.max_position_embeddings, progress)
     reading = [e for e in examples if e.kind == KIND_LABELS]
     if s.align_steps and not reading:
         raise ValueError(f"--align-steps: the prepared data {cache} has no label-list samples")
