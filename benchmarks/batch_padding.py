@@ -2,7 +2,7 @@
 LENGTH_WINDOW shuffled samples) beside one shuffled order cut under the same budget (the batching
 before session 15), on a prepared training set, with stage 2's replay mixed in as `ssr train` does.
 
-    python benchmarks/batch_padding.py DATA/.prepared/v10-tpf16-seed0 --checkpoint CKPT
+    python benchmarks/batch_padding.py DATA/.prepared/v9-tpf16-seed0 --checkpoint CKPT
 
 Padding costs the same compute as real tokens, so a step under a padded-token budget sees
 `1 / padded-per-real` of the samples it could.

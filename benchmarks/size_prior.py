@@ -2,7 +2,7 @@
 size question of a prepared stage-2 set, and the teacher-forced log probability of each candidate
 size as the answer; a model that reads the label prefers different sizes for a book and a bed.
 
-    python benchmarks/size_prior.py DATA/.prepared/v10-tpf16-seed0 CKPT [CKPT...]
+    python benchmarks/size_prior.py DATA/.prepared/v9-tpf16-seed0 CKPT [CKPT...]
 
 Prints per checkpoint the preferred size of each label beside its truth, how many different sizes
 are preferred, and how many labels' preferences lie within 35 % of the truth.

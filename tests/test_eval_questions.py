@@ -291,16 +291,6 @@ def test_per_task_limit(scenes, generated):
     assert {q.id for q in limited} <= {q.id for q in generated}
 
 
-def test_max_per_scene_asks_more_of_one_key_and_leaves_the_others(scenes, generated):
-    sizes_for_all = Q.MAX_PER_SCENE | {"object_size_estimation": len(LABELS)}
-    more = generate_questions(scenes, seed=7, max_per_scene=sizes_for_all)
-    asked = {(q.scene_id, q.query["args"][0]) for q in more if q.question_type == "object_size_estimation"}
-    unique = {(s.scene_id, label) for s in scenes for label, objs in by_label(s).items() if len(objs) == 1}
-    assert asked == unique and len(asked) > sum(q.question_type == "object_size_estimation" for q in generated)
-    others = [q.to_json() for q in generated if q.question_type != "object_size_estimation"]
-    assert [q.to_json() for q in more if q.question_type != "object_size_estimation"] == others
-
-
 def test_bad_arguments():
     with pytest.raises(ValueError, match="seed"):
         generate_questions([], seed=-1)

@@ -451,11 +451,6 @@ def test_prepare_writes_loadable_files(data_dir, tmp_path):
     corpus = (out / "corpus.txt").read_text()
     assert corpus == "".join(s.text + "\n" for s in stage1 + stage2)
     assert "graphs" not in manifest
-    # A size question for every object of a unique label (the benchmark asks 3 per scene at most).
-    asked = Counter(s.scene_id for s in stage2 if s.kind == S.KIND_DIRECT and "longest dimension" in s.prompt)
-    unique = {sid: sum(n == 1 for n in Counter(o.label for o in Scene.load(data_dir / sid).objects).values())
-              for sid in manifest["scenes"]}
-    assert asked == unique and max(unique.values()) > 3
     # Two worker processes give the same files.
     prepare(data_dir, tmp_path / "b", seed=3, tokens_per_frame=TOKENS, workers=2, progress=False)
     for name in ("stage1.jsonl", "stage2.jsonl", "corpus.txt", "prepare.json"):

@@ -14,7 +14,7 @@ import itertools
 import math
 import zlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +24,7 @@ from ssr_runtime.eval import geometry
 from ssr_runtime.eval.records import LETTERS, NUMERIC_KEYS, RAW_KEYS, Question
 
 # At most this many questions of each raw key from one scene (sampled with the seeded generator).
-MAX_PER_SCENE: Mapping[str, int] = {
+MAX_PER_SCENE = {
     "object_counting": 3, "object_abs_distance": 4, "object_size_estimation": 3, "room_size_estimation": 1,
     "object_rel_distance": 3, "object_rel_direction_easy": 2, "object_rel_direction_medium": 2,
     "object_rel_direction_hard": 2, "route_planning": 2, "obj_appearance_order": 2,
@@ -116,9 +116,8 @@ class Draft:
 class SceneFacts:
     """Lookups over one scene's ground truth, with box distances cached."""
 
-    def __init__(self, scene: Scene, max_per_scene: Mapping[str, int] = MAX_PER_SCENE):
+    def __init__(self, scene: Scene):
         self.scene = scene
-        self.max_per_scene = max_per_scene
         by_label: dict[str, list[SceneObject]] = defaultdict(list)
         for obj in scene.objects:
             by_label[obj.label].append(obj)
@@ -156,14 +155,14 @@ def _counting(facts: SceneFacts, rng: np.random.Generator) -> list[Draft]:
     labels = [label for label, objs in facts.by_label.items() if len(objs) >= 2]
     return [_draft(facts, "object_counting", COUNTING.format(category=display_name(label)),
                    len(facts.by_label[label]), [label])
-            for label in _sample(rng, labels, facts.max_per_scene["object_counting"])]
+            for label in _sample(rng, labels, MAX_PER_SCENE["object_counting"])]
 
 
 def _abs_distance(facts: SceneFacts, rng: np.random.Generator) -> list[Draft]:
     pairs = list(itertools.combinations(facts.unique, 2))
     drafts = []
     for a, b in _sample(rng, pairs, len(pairs)):  # distances computed lazily: pairs grow as n²
-        if len(drafts) == facts.max_per_scene["object_abs_distance"]:
+        if len(drafts) == MAX_PER_SCENE["object_abs_distance"]:
             break
         if facts.label_distance(a, b) < MIN_ABS_DISTANCE_M:
             continue
@@ -176,7 +175,7 @@ def _abs_distance(facts: SceneFacts, rng: np.random.Generator) -> list[Draft]:
 
 def _size(facts: SceneFacts, rng: np.random.Generator) -> list[Draft]:
     drafts = []
-    for label in _sample(rng, facts.unique, facts.max_per_scene["object_size_estimation"]):
+    for label in _sample(rng, facts.unique, MAX_PER_SCENE["object_size_estimation"]):
         size_cm = round(max(facts.the(label).box.size) * 100)
         if size_cm > 0:
             drafts.append(_draft(facts, "object_size_estimation", SIZE.format(category=display_name(label)),
@@ -198,7 +197,7 @@ def _rel_distance(facts: SceneFacts, rng: np.random.Generator) -> list[Draft]:
     margin = rel_distance_margin_m(facts.scene.room.area_m2)
     drafts = []
     for target in _sample(rng, facts.unique, len(facts.unique)):
-        if len(drafts) == facts.max_per_scene["object_rel_distance"]:
+        if len(drafts) == MAX_PER_SCENE["object_rel_distance"]:
             break
         others = [label for label in facts.by_label if label != target]
         for _ in range(REL_DISTANCE_TRIES if len(others) >= MAX_OPTIONS else 0):
@@ -281,7 +280,7 @@ def _directions(facts: SceneFacts, rng: np.random.Generator) -> list[Draft]:
         for triple, angle in zip(triples, angles):
             if (answer := rule(angle)) is not None:
                 by_answer[answer].append(triple)
-        for answer, (p, o, q) in _stratified(rng, by_answer, facts.max_per_scene[key]):
+        for answer, (p, o, q) in _stratified(rng, by_answer, MAX_PER_SCENE[key]):
             text = DIRECTION[key].format(positioning=display_name(p), orienting=display_name(o),
                                          querying=display_name(q))
             drafts.append(_draft(facts, key, text, answer, [p, o, q], [n for n in names if n != answer]))
@@ -366,7 +365,7 @@ def route_actions(stops: Sequence[str]) -> str:
 def _routes(facts: SceneFacts, rng: np.random.Generator) -> list[Draft]:
     planner, seen, drafts = _RoutePlanner(facts), set(), []
     for _ in range(ROUTE_ATTEMPTS):
-        if len(drafts) == facts.max_per_scene["route_planning"]:
+        if len(drafts) == MAX_PER_SCENE["route_planning"]:
             break
         route = planner.random_route(rng, int(rng.integers(MIN_ROUTE_LEGS, MAX_ROUTE_LEGS + 1)))
         if route is None:
@@ -403,7 +402,7 @@ def _appearance(facts: SceneFacts, rng: np.random.Generator) -> list[Draft]:
     labels, gap = sorted(first), appearance_gap_s(facts.scene)
     seen, drafts = set(), []
     for _ in range(APPEARANCE_ATTEMPTS if len(labels) >= MAX_OPTIONS else 0):
-        if len(drafts) == facts.max_per_scene["obj_appearance_order"]:
+        if len(drafts) == MAX_PER_SCENE["obj_appearance_order"]:
             break
         chosen = _sample(rng, labels, MAX_OPTIONS)
         times = sorted(first[label] for label in chosen)
@@ -425,9 +424,9 @@ def scene_rng(seed: int, scene_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(scene_id.encode())])
 
 
-def draft_questions(scene: Scene, seed: int, max_per_scene: Mapping[str, int] = MAX_PER_SCENE) -> list[Draft]:
-    """Every draft one scene yields under `seed`, in raw-key order, at most `max_per_scene[key]` of each key."""
-    facts, rng = SceneFacts(scene, max_per_scene), scene_rng(seed, scene.scene_id)
+def draft_questions(scene: Scene, seed: int) -> list[Draft]:
+    """Every draft one scene yields under `seed`, in raw-key order."""
+    facts, rng = SceneFacts(scene), scene_rng(seed, scene.scene_id)
     drafts = [d for generate in _GENERATORS for d in generate(facts, rng)]
     return sorted(drafts, key=lambda d: RAW_KEYS.index(d.question_type))
 
@@ -466,13 +465,11 @@ def _finish(draft: Draft, position: int, qid: str, rng: np.random.Generator) -> 
     return Question(qid, draft.scene_id, draft.question_type, question, options, LETTERS[position], query)
 
 
-def generate_questions(scenes: Sequence[Scene], seed: int, per_task_limit: int | None = None,
-                       max_per_scene: Mapping[str, int] = MAX_PER_SCENE) -> list[Question]:
+def generate_questions(scenes: Sequence[Scene], seed: int, per_task_limit: int | None = None) -> list[Question]:
     """The benchmark's questions over `scenes`, deterministic for a given seed and scene set.
 
-    Scenes are taken in scene_id order, each yielding at most `max_per_scene[key]` questions of a raw
-    key (a training set may ask more than the benchmark); `per_task_limit` keeps at most that many
-    questions of each raw key over all scenes (a seeded sample). Ids are `{scene_id}/{raw key}/{n}`.
+    Scenes are taken in scene_id order; `per_task_limit` keeps at most that many questions of each raw
+    key (a seeded sample). Ids are `{scene_id}/{raw key}/{n}`.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed: expected an integer >= 0, got {seed!r}")
@@ -482,7 +479,7 @@ def generate_questions(scenes: Sequence[Scene], seed: int, per_task_limit: int |
     ids = [s.scene_id for s in ordered]
     if len(set(ids)) != len(ids):
         raise ValueError(f"scenes: duplicate scene_id in {ids}")
-    drafts = [d for scene in ordered for d in draft_questions(scene, seed, max_per_scene)]
+    drafts = [d for scene in ordered for d in draft_questions(scene, seed)]
     rng = np.random.default_rng(seed)
     if per_task_limit is not None:
         drafts = _limit(drafts, per_task_limit, rng)

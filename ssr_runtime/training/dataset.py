@@ -33,7 +33,7 @@ from ssr_runtime import _core
 from ssr_runtime.data.readers import read_color, read_depth, read_uint16_png
 from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.benchmark import scene_folders
-from ssr_runtime.eval.questions import MAX_PER_SCENE, generate_questions
+from ssr_runtime.eval.questions import generate_questions
 from ssr_runtime.eval.records import Question
 from ssr_runtime.files import atomic_open, read_jsonl, write_json_atomic, write_text_atomic
 from ssr_runtime.parallel import map_tasks
@@ -43,18 +43,12 @@ from ssr_runtime.training import samples as texts
 from ssr_runtime.training.samples import KeyframeView, Sample
 
 PREPARE_FORMAT = "ssr-training-set"
-PREPARE_VERSION = 10  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels;
+PREPARE_VERSION = 9  # 2: window-local contexts and ids, question-named stage-2 contexts; 3: patch_labels;
 # 4: label-list samples (kind "labels"); 5: label lists with each object's x, y; half the cog maps global;
 # 6: half the stage-2 questions over a thinned graph (stage-1 samples as in 5); 7: scaffolds carry the
 # engine's <res> line; stage 2 over a model's own graphs when given (`graphs`); 8: a numeric answer within
-# COPY_TOLERANCE of <res> is <res>; 9: stage-2 options in `canonical_options` order; 10: a size question
-# for every object of a unique label (TRAINING_PER_SCENE)
+# COPY_TOLERANCE of <res> is <res>; 9: stage-2 options in `canonical_options` order
 STAGE_FILES = {1: "stage1.jsonl", 2: "stage2.jsonl"}
-# Stage-2 questions per scene and raw key: the benchmark's, but a size question for every object of a unique
-# label (no scene has more than len(LABELS)). An object's size follows from its label, which the model
-# learns only after ~2,400 size samples (docs/MODEL.md, "the size prior"); with the benchmark's 3 per
-# scene a training round saw fewer than half that.
-TRAINING_PER_SCENE = MAX_PER_SCENE | {"object_size_estimation": len(LABELS)}
 
 
 @dataclass(frozen=True)
@@ -172,8 +166,7 @@ def prepare(data_dir: str | os.PathLike, out_dir: str | os.PathLike, seed: int =
             workers: int = 1, progress: bool = True, graphs: str | os.PathLike | None = None) -> dict:
     """Write the training set of every scene folder in `data_dir` to `out_dir` (layout above).
 
-    Stage-2 questions are the benchmark's (`generate_questions` over these scenes with `seed`), with more
-    size questions per scene (`TRAINING_PER_SCENE`).
+    Stage-2 questions are the benchmark's (`generate_questions` over these scenes with `seed`).
     `tokens_per_frame` is the encoder's visual tokens per frame (16, or 17 with interleaved pose
     tokens). `workers` > 1 prepares scenes in that many spawned processes. `graphs`: a folder of a
     model's own graphs of these scans (`ssr read`), which part of the stage-2 questions are asked over
@@ -183,8 +176,7 @@ def prepare(data_dir: str | os.PathLike, out_dir: str | os.PathLike, seed: int =
         raise ValueError(f"need tokens_per_frame >= 1 and workers >= 1, got {tokens_per_frame}, {workers}")
     folders = scene_folders(data_dir)
     questions: dict[str, list[Question]] = defaultdict(list)
-    for question in generate_questions([Scene.load(f) for f in folders.values()], seed,
-                                       max_per_scene=TRAINING_PER_SCENE):
+    for question in generate_questions([Scene.load(f) for f in folders.values()], seed):
         questions[question.scene_id].append(question)
     if graphs is not None:
         for scene_id in folders:  # fail before the long part
