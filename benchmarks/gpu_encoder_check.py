@@ -31,7 +31,7 @@ from ssr_runtime.model import load_checkpoint
 from ssr_runtime.runtime.bundle import ONNX_PROVIDERS
 from ssr_runtime.runtime.encoders import OnnxEncoder, with_cpu_fallback
 from ssr_runtime.runtime.errors import BackendUnavailableError
-from ssr_runtime.runtime.session import DEFAULT_MODEL
+from ssr_runtime.runtime.session import DEFAULT_CHECKPOINT
 from ssr_runtime.runtime.tensorrt_encoder import TensorRTEncoder, tensorrt_missing
 from ssr_runtime.runtime.torch_backends import TorchEncoder
 
@@ -88,7 +88,7 @@ def backends(model, onnx_path: Path, engine: Path | None, no_engine: str | None,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_MODEL.parent / "default-checkpoint",
+    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT,
                         help="the torch checkpoint (the reference, and the source when no --bundle)")
     parser.add_argument("--bundle", type=Path, help="an `ssr export` folder of that checkpoint")
     parser.add_argument("--frames", type=int, default=4, help="frames per encode call (the runtime's window: 4)")

@@ -43,6 +43,7 @@ from vision_dependence import mark_positions
 
 from ssr_runtime.data.categories import LABELS
 from ssr_runtime.model import SSRConfig, SSRModel, load_checkpoint
+from ssr_runtime.runtime.session import DEFAULT_CHECKPOINT
 from ssr_runtime.model.train import IGNORE, Example, collate, learning_rate
 from ssr_runtime.training.samples import LABELS_MARK, WINDOW, stage1_prompt
 
@@ -52,7 +53,6 @@ ORDERS = ("label", "slot")
 CODES = ("none", "phase", "digits")
 PERIODS = (16.0, 8.0, 4.0, 2.0, 1.0, 0.5)  # metres, as the encoder's position head
 WARMUP_STEPS = 50
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "ssr_runtime" / "models" / "default-checkpoint"
 
 
 @dataclass(frozen=True)

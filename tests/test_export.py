@@ -30,6 +30,7 @@ from ssr_runtime.export.manifest import MANIFEST_FILE, MANIFEST_VERSION  # noqa:
 from ssr_runtime.export.onnx_encoder import example_frames, max_abs_diff, onnx_session, run_onnx  # noqa: E402
 from ssr_runtime.model import SPECIAL_TOKENS, SSRConfig, SSRModel, save_checkpoint, train_tokenizer  # noqa: E402
 from ssr_runtime.runtime.bundle import load_bundle  # noqa: E402
+from ssr_runtime.runtime.session import DEFAULT_CHECKPOINT  # noqa: E402
 
 torch.set_num_threads(2)
 
@@ -322,6 +323,13 @@ def test_manifest_refuses_a_folder_without_one_and_broken_json(tmp_path):
     (tmp_path / MANIFEST_FILE).write_text("{not json")
     with pytest.raises(ManifestError, match="not valid JSON"):
         verify_manifest(tmp_path)
+
+
+def test_manifest_error_names_a_training_checkpoint():
+    """The easy slip: the packaged training checkpoint passed where the runtime folder is meant."""
+    with pytest.raises(ManifestError, match=r"a training checkpoint, not an `ssr export` folder; make one with "
+                                            r"`ssr export --checkpoint .*default-checkpoint --out FOLDER`"):
+        verify_manifest(DEFAULT_CHECKPOINT)
 
 
 # --- the export as a whole, and `ssr export` ------------------------------------------------------------------

@@ -16,11 +16,9 @@ import size_prior  # noqa: E402
 from ssr_runtime import _core  # noqa: E402
 from ssr_runtime.eval.questions import COUNTING, SIZE  # noqa: E402
 from ssr_runtime.eval.records import vsi_prompt  # noqa: E402
+from ssr_runtime.runtime.session import DEFAULT_CHECKPOINT as CHECKPOINT  # noqa: E402
 from ssr_runtime.training.samples import (DIRECT_MARK, KIND_DIRECT, KIND_SCAFFOLD, SCAFFOLD_MARK, Sample,  # noqa: E402
                                           stage2_prompt)
-
-CHECKPOINT = Path(__file__).resolve().parent.parent / "ssr_runtime" / "models" / "default-checkpoint"
-
 
 def sample(question: str, mark: str, kind: str, answer: str) -> Sample:
     return Sample("scene_0", (), stage2_prompt(_core.SceneGraph(), vsi_prompt(question), mark),

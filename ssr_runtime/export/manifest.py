@@ -77,6 +77,9 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     """The manifest of ``folder``, its header checked (format and version), files not yet checked."""
     path = Path(folder) / MANIFEST_FILE
     if not path.is_file():
+        if (Path(folder) / "ssr_config.json").is_file():  # the training checkpoint the export is made from
+            raise ManifestError(f"{folder}: a training checkpoint, not an `ssr export` folder; make one with "
+                                f"`ssr export --checkpoint {folder} --out FOLDER`")
         raise ManifestError(f"{path}: missing; not an `ssr export` folder, or an unfinished one")
     try:
         record = json.loads(path.read_text())

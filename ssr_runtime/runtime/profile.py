@@ -44,10 +44,10 @@ def _profile(args: argparse.Namespace) -> int:
     from ssr_runtime.data import sample_scene_path
     from ssr_runtime.data.readers import iter_scene_frames
     from ssr_runtime.runtime.bundle import load_bundle
-    from ssr_runtime.runtime.session import DEFAULT_MODEL
+    from ssr_runtime.runtime.session import DEFAULT_CHECKPOINT, DEFAULT_MODEL
 
     folder = args.model or DEFAULT_MODEL
-    checkpoint = args.checkpoint or (DEFAULT_MODEL.parent / "default-checkpoint" if args.model is None else None)
+    checkpoint = args.checkpoint or (DEFAULT_CHECKPOINT if args.model is None else None)
     frames = list(iter_scene_frames(args.scene or sample_scene_path(), with_instance=False))
     bundle = load_bundle(folder, threads=args.threads)  # its "auto" encoder serves every LM row
     torch_model = _torch_model(checkpoint, args.threads) if "torch" in args.encoder + args.lm else None

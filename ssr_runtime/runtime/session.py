@@ -52,6 +52,7 @@ from ssr_runtime.training.samples import (DIRECT_MARK, MAX_NEW_TOKENS_ANSWER, MA
                                           renamed, stage1_prompt, stage2_prompt, window_names)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+DEFAULT_CHECKPOINT = DEFAULT_MODEL.parent / "default-checkpoint"  # the training checkpoint DEFAULT_MODEL is exported from
 SESSION_FORMAT = "ssr-session"
 SESSION_VERSION = 1
 LATENCY_SAMPLES = 4096  # per stage: the log stays bounded on an endless stream
