@@ -43,8 +43,8 @@ from vision_dependence import mark_positions
 
 from ssr_runtime.data.categories import LABELS
 from ssr_runtime.model import SSRConfig, SSRModel, load_checkpoint
-from ssr_runtime.runtime.session import DEFAULT_CHECKPOINT
 from ssr_runtime.model.train import IGNORE, Example, collate, learning_rate
+from ssr_runtime.runtime.session import DEFAULT_CHECKPOINT
 from ssr_runtime.training.samples import LABELS_MARK, WINDOW, stage1_prompt
 
 GRID = 4  # a frame's cells are GRID × GRID

@@ -7,6 +7,8 @@ import argparse
 import importlib
 import sys
 
+from ssr_runtime.runtime.errors import BackendUnavailableError
+
 # Modules with a `register(subparsers)` that adds their commands.
 _COMMAND_MODULES = ("ssr_runtime.data.cli", "ssr_runtime.training.cli", "ssr_runtime.eval.cli", "ssr_runtime.export.cli",
                     "ssr_runtime.runtime.demo", "ssr_runtime.runtime.profile", "ssr_runtime.runtime.read")
@@ -21,8 +23,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs one command. What the user can mend ends it with the message and status 1, not a traceback:
+    bad input (the project's errors are ValueErrors naming the field, file or line), a missing or
+    unreadable file, a backend this machine lacks."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, OSError, BackendUnavailableError) as e:
+        subcommand = getattr(args, f"{args.command}_command", None)  # a group's (`ssr data gen`)
+        print(f"ssr {args.command}{' ' + subcommand if subcommand else ''}: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

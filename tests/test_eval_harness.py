@@ -15,6 +15,7 @@ from ssr_runtime.eval.benchmark import build_benchmark, load_questions
 from ssr_runtime.eval.harness import Method, MethodOptions
 from ssr_runtime.eval.methods.blind import FrequencyBaseline
 from ssr_runtime.eval.records import Question
+from ssr_runtime.runtime.session import DEFAULT_CHECKPOINT
 
 LABELS = ["bed", "sofa", "table", "chair", "lamp", "tv", "desk", "stool", "plant"]
 
@@ -202,3 +203,12 @@ def test_ssr_eval_rejects_bad_arguments(data_dir, capsys):
     with pytest.raises(SystemExit):
         main(["eval", "--data", str(data_dir), "--method", "blind", "--limit", "0"])
     assert "invalid choice: 'nope'" in capsys.readouterr().err
+
+
+def test_ssr_eval_names_a_training_checkpoint_passed_as_an_export(data_dir, capsys):
+    """A user error ends with its message and status 1, not a traceback (cli.main catches it)."""
+    assert main(["eval", "--data", str(data_dir), "--method", "runtime", "--checkpoint", str(DEFAULT_CHECKPOINT),
+                 "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "ssr eval: " in err and "a training checkpoint, not an `ssr export` folder" in err
+    assert "Traceback" not in err

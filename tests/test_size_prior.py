@@ -20,6 +20,7 @@ from ssr_runtime.runtime.session import DEFAULT_CHECKPOINT as CHECKPOINT  # noqa
 from ssr_runtime.training.samples import (DIRECT_MARK, KIND_DIRECT, KIND_SCAFFOLD, SCAFFOLD_MARK, Sample,  # noqa: E402
                                           stage2_prompt)
 
+
 def sample(question: str, mark: str, kind: str, answer: str) -> Sample:
     return Sample("scene_0", (), stage2_prompt(_core.SceneGraph(), vsi_prompt(question), mark),
                   f"<ans> {answer} </ans><|endoftext|>", kind)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -58,27 +57,19 @@ def _gen(args) -> int:
 
     width, height = args.size
     settings = GenerationSettings(frames=args.frames, width=width, height=height, noise=args.noise)
-    try:
-        entries = generate_dataset(args.out, args.scenes, args.seed, settings, args.workers, progress=not args.quiet)
-    except ValueError as e:
-        print(f"ssr data gen: {e}", file=sys.stderr)
-        return 1
+    entries = generate_dataset(args.out, args.scenes, args.seed, settings, args.workers, progress=not args.quiet)
     print(f"{len(entries)} scenes in {args.out} (index: {args.out / 'index.json'})")
     return 0
 
 
 def _info(args) -> int:
-    from ssr_runtime.data.scene import Scene, SceneFormatError
+    from ssr_runtime.data.scene import Scene
 
     path: Path = args.path
-    try:
-        if (path / "index.json").is_file():
-            summary = _dataset_summary(path, json.loads((path / "index.json").read_text()))
-        else:
-            summary = _scene_summary(Scene.load(path))
-    except (SceneFormatError, json.JSONDecodeError) as e:
-        print(f"ssr data info: {e}", file=sys.stderr)
-        return 1
+    if (path / "index.json").is_file():
+        summary = _dataset_summary(path, json.loads((path / "index.json").read_text()))
+    else:
+        summary = _scene_summary(Scene.load(path))
     if args.json:
         print(json.dumps(summary, indent=1))
     else:

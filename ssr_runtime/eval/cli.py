@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -78,12 +77,8 @@ def run(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     from ssr_runtime.eval import compare
 
-    try:
-        comparison = compare.paired_bootstrap(compare.load_predictions(args.a, args.mode),
-                                              compare.load_predictions(args.b, args.mode), args.draws, args.seed)
-    except (ValueError, FileNotFoundError) as e:
-        print(f"ssr compare: {e}", file=sys.stderr)
-        return 1
+    comparison = compare.paired_bootstrap(compare.load_predictions(args.a, args.mode),
+                                          compare.load_predictions(args.b, args.mode), args.draws, args.seed)
     print(compare.markdown(comparison))
     if args.plot:
         compare.histogram(comparison, args.plot)

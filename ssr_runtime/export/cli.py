@@ -5,7 +5,6 @@ language model as ONNX through Optimum) + manifest (needs the `train` and `expor
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ssr_runtime.export.gguf_writer import GGUF_TYPES
@@ -34,15 +33,9 @@ def register(subparsers) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from ssr_runtime.export.bundle import export_checkpoint
-    from ssr_runtime.runtime.errors import BackendUnavailableError
-
-    try:
-        result = export_checkpoint(args.checkpoint, args.out, quants=args.quant, fp16_onnx=args.fp16_onnx,
-                                   onnx_lm=args.onnx_lm, tensorrt=args.tensorrt, threads=args.threads,
-                                   progress=not args.quiet)
-    except (ValueError, FileNotFoundError, BackendUnavailableError) as e:
-        print(f"ssr export: {e}", file=sys.stderr)
-        return 1
+    result = export_checkpoint(args.checkpoint, args.out, quants=args.quant, fp16_onnx=args.fp16_onnx,
+                               onnx_lm=args.onnx_lm, tensorrt=args.tensorrt, threads=args.threads,
+                               progress=not args.quiet)
     print(format_table(result))
     return 0
 

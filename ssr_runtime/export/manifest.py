@@ -77,7 +77,8 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     """The manifest of ``folder``, its header checked (format and version), files not yet checked."""
     path = Path(folder) / MANIFEST_FILE
     if not path.is_file():
-        if (Path(folder) / "ssr_config.json").is_file():  # the training checkpoint the export is made from
+        # a training checkpoint: model.modeling.SSR_CONFIG_FILE (not imported: that module needs torch)
+        if (Path(folder) / "ssr_config.json").is_file():
             raise ManifestError(f"{folder}: a training checkpoint, not an `ssr export` folder; make one with "
                                 f"`ssr export --checkpoint {folder} --out FOLDER`")
         raise ManifestError(f"{path}: missing; not an `ssr export` folder, or an unfinished one")

@@ -6,7 +6,6 @@ docs/MODEL.md, "The engine's result fed back, and stage 2 over the model's own g
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from tqdm import tqdm
@@ -44,12 +43,6 @@ def read_graphs(data: Path, out: Path, model: Path | None = None, progress: bool
 
 
 def _read(args: argparse.Namespace) -> int:
-    from ssr_runtime.runtime.errors import BackendUnavailableError
-
-    try:
-        written = read_graphs(args.data, args.out, args.model)
-    except (ValueError, FileNotFoundError, BackendUnavailableError) as e:  # a manifest error is a ValueError
-        print(f"ssr read: {e}", file=sys.stderr)
-        return 1
+    written = read_graphs(args.data, args.out, args.model)
     print(f"{len(written)} graphs in {args.out}")
     return 0

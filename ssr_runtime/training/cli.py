@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -51,10 +50,6 @@ def _train(args: argparse.Namespace) -> int:
                              lr=args.lr,
                              seed=args.seed, threads=args.threads, device=args.device,
                              max_minutes=args.max_minutes)
-    try:
-        checkpoint = train(settings, progress=not args.quiet)
-    except (ValueError, FileNotFoundError) as e:  # bad data, settings or checkpoint: named in the message
-        print(f"ssr train: {e}", file=sys.stderr)
-        return 1
+    checkpoint = train(settings, progress=not args.quiet)
     print(f"checkpoint: {checkpoint}")
     return 0
