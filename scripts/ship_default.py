@@ -20,8 +20,8 @@ from safetensors.torch import load_file, save_file
 
 from ssr_runtime.export.bundle import export_checkpoint
 from ssr_runtime.model.modeling import ENCODER_FILE, LM_WEIGHTS_FILE, write_folder
+from ssr_runtime.runtime.session import DEFAULT_CHECKPOINT, DEFAULT_MODEL
 
-MODELS = Path(__file__).resolve().parent.parent / "ssr_runtime" / "models"
 
 
 def rounded_copy(checkpoint: Path, target: Path) -> None:
@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("checkpoint", type=Path, help="a checkpoint folder written by `ssr train`")
     args = p.parse_args(argv)
     torch.set_num_threads(2)
-    rounded_copy(args.checkpoint, MODELS / "default-checkpoint")
-    export_checkpoint(MODELS / "default-checkpoint", MODELS / "default", quants=("f16", "q8_0"))  # replaces its files
-    print(f"wrote {MODELS / 'default-checkpoint'} and {MODELS / 'default'}")
+    rounded_copy(args.checkpoint, DEFAULT_CHECKPOINT)
+    export_checkpoint(DEFAULT_CHECKPOINT, DEFAULT_MODEL, quants=("f16", "q8_0"))  # replaces its files
+    print(f"wrote {DEFAULT_CHECKPOINT} and {DEFAULT_MODEL}")
     return 0
 
 
