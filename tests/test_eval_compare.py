@@ -82,3 +82,12 @@ def test_the_command_prints_the_table_and_writes_the_plot(tmp_path, capsys):
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["compare", str(a), str(tmp_path / "missing")]) == 1
     assert "ssr compare:" in capsys.readouterr().err
+
+
+def test_runs_in_folders_of_one_name_are_told_apart_by_their_parents(tmp_path, capsys):
+    a = write_run(tmp_path / "2d" / "eval", [0.0, 1.0, 0.0, 1.0])
+    b = write_run(tmp_path / "add" / "eval", [1.0, 1.0, 0.0, 1.0])
+    assert compare.distinct_names(a, b / PREDICTIONS_FILE) == ("2d/eval", "add/eval")
+    assert compare.distinct_names(write_run(tmp_path / "blind", [1.0]), b) == ("blind", "eval")
+    assert main(["compare", str(a), str(b), "--draws", "100"]) == 0
+    assert "| task | 2d/eval | add/eval | difference | SE |" in capsys.readouterr().out

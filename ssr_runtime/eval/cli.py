@@ -77,8 +77,9 @@ def run(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     from ssr_runtime.eval import compare
 
-    comparison = compare.paired_bootstrap(compare.load_predictions(args.a, args.mode),
-                                          compare.load_predictions(args.b, args.mode), args.draws, args.seed)
+    name_a, name_b = compare.distinct_names(args.a, args.b)
+    comparison = compare.paired_bootstrap(compare.load_predictions(args.a, args.mode, name_a),
+                                          compare.load_predictions(args.b, args.mode, name_b), args.draws, args.seed)
     print(compare.markdown(comparison))
     if args.plot:
         compare.histogram(comparison, args.plot)

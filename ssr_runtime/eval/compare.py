@@ -43,9 +43,9 @@ class Comparison:
     overall_draws: np.ndarray
 
 
-def load_predictions(path: Path, mode: str = "strict") -> Predictions:
-    """A run's predictions: `path` is an `ssr eval` output folder or its predictions.jsonl. A bad line
-    raises ValueError naming the file, the line and the field."""
+def load_predictions(path: Path, mode: str = "strict", name: str | None = None) -> Predictions:
+    """A run's predictions: `path` is an `ssr eval` output folder or its predictions.jsonl; `name`
+    defaults to the folder's name. A bad line raises ValueError naming the file, the line and the field."""
     path = Path(path)
     file = path / PREDICTIONS_FILE if path.is_dir() else path
     if not file.is_file():
@@ -61,8 +61,22 @@ def load_predictions(path: Path, mode: str = "strict") -> Predictions:
         raw_key[qid], score[qid], truth[qid] = key, float(value), record.get("ground_truth")
     if not score:
         raise ValueError(f"{file}: no predictions")
-    name = path.name if path.is_dir() else path.parent.name
-    return Predictions(name, raw_key, score, truth)
+    return Predictions(name or _run_folder(path).name, raw_key, score, truth)
+
+
+def distinct_names(a: Path, b: Path) -> tuple[str, str]:
+    """The shortest tails of two runs' folder paths that tell them apart: `2d/eval` and `add/eval`
+    where both folders are called `eval`."""
+    parts_a, parts_b = (_run_folder(Path(p)).resolve().parts for p in (a, b))
+    for k in range(1, max(len(parts_a), len(parts_b)) + 1):
+        tail_a, tail_b = "/".join(parts_a[-k:]), "/".join(parts_b[-k:])
+        if tail_a != tail_b:
+            break
+    return tail_a, tail_b
+
+
+def _run_folder(path: Path) -> Path:
+    return path if path.is_dir() else path.parent
 
 
 def _field(record: object, name: str, where: str):
