@@ -68,6 +68,17 @@ def test_align_steps_train_on_label_lists_first(scans, tmp_path):
         train(settings(scans, tmp_path / "s2", stage=2, init=out, align_steps=5), progress=False)
 
 
+def test_bf16_training_lowers_the_loss_and_saves_float32_weights(scans, tmp_path):
+    out = tmp_path / "bf16"
+    train(settings(scans, out, encoder_epochs=2, precision="bf16"), progress=False)
+    losses = [r["loss"] for r in log(out) if "step" in r]
+    assert losses[-1] < 0.8 * losses[0]
+    model, _ = load_checkpoint(out / "checkpoint")
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    with pytest.raises(ValueError, match="--precision: expected one of fp32, bf16"):
+        train(settings(scans, tmp_path / "fp16", precision="fp16"), progress=False)
+
+
 def test_stage2_needs_a_stage1_checkpoint(scans, tmp_path):
     with pytest.raises(ValueError, match="--init"):
         train(settings(scans, tmp_path / "s2", stage=2), progress=False)

@@ -34,6 +34,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu or cuda (a GPU run of the same schedule)")
+    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"),
+                   help="bf16: forward passes under bfloat16 autocast, weights stay float32 (fast on CPUs with "
+                        "AVX512-BF16 or AMX, and on GPUs)")
     p.add_argument("--max-minutes", type=float, help="stop (and save) after this long")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
@@ -48,7 +51,7 @@ def _train(args: argparse.Namespace) -> int:
                              init=args.init, graphs=args.graphs, steps=args.steps, align_steps=args.align_steps,
                              batch_tokens=args.batch_tokens,
                              lr=args.lr,
-                             seed=args.seed, threads=args.threads, device=args.device,
+                             seed=args.seed, threads=args.threads, device=args.device, precision=args.precision,
                              max_minutes=args.max_minutes)
     checkpoint = train(settings, progress=not args.quiet)
     print(f"checkpoint: {checkpoint}")
