@@ -103,7 +103,7 @@ def main() -> None:
     for bf16, name in ((False, "fp32"), (True, "bf16 autocast")):
         median = statistics.median(seconds[bf16])
         print(f"| {name} | {median:.3f} | {args.samples * args.tokens / median:,.0f} | {base / median:.2f}× "
-              f"| {losses[bf16]:.4f} |")
+              f"| {losses[bf16]:.5f} |")
 
 
 if __name__ == "__main__":
