@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from ssr_runtime.model import SSRConfig, SSRModel
+from ssr_runtime.model.train import auxiliary_losses
 
 FRAMES_PER_SAMPLE = 4
 
@@ -43,7 +44,7 @@ def make_batch(config: SSRConfig, samples: int, tokens: int, seed: int = 0) -> d
 def total_loss(model: SSRModel, batch: dict, bf16: bool) -> torch.Tensor:
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         out = model(**batch)
-        return out.loss + model.config.patch_loss_weight * out["patch_loss"] + out["position_loss"]
+        return out.loss + sum(weight * value for weight, value in auxiliary_losses(model.config, out).values())
 
 
 def time_steps(model: SSRModel, optimizer, batch: dict, bf16: bool, steps: int) -> list[float]:

@@ -29,7 +29,7 @@ scans() {  # FOLDER SCENES SEED: generated once (the same seeds as the shipped m
     --seed "$3" --workers 2 --quiet
 }
 
-trained() {  # RUN_FOLDER: a finished training (its checkpoint and a log that reached the last step)
+trained() {  # RUN_FOLDER: a finished training (its checkpoint, and the marker `train` leaves on success)
   [ -f "$1/checkpoint/ssr_config.json" ] && [ -f "$1/.done" ]
 }
 

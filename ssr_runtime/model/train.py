@@ -70,7 +70,7 @@ class TrainSettings:
     seed: int = 0
     threads: int = 2
     device: str = "cpu"  # or "cuda"; the same schedule and data order on either
-    # "bf16": forward passes under bfloat16 autocast (weights, optimizer and checkpoints stay float32). 1.6x
+    # "bf16": forward passes under bfloat16 autocast (weights, optimizer and checkpoints stay float32). About 1.5x
     # the steps per second on this AVX512-BF16 CPU (docs/MODEL.md, "Stage 1 in bfloat16").
     precision: str = "fp32"
     log_every: int = 10
