@@ -11,7 +11,12 @@ reader can find. Per folder, over all its scans:
   centre lies within `--radius` metres (closest pairs first); this is where a reader needs to know
   where things are, the part the 3D branch gives;
 - the median centre distance (m) of the matches in place, and of the closest same-label pairs with
-  no radius (label-matched objects anywhere).
+  no radius (label-matched objects anywhere);
+- what the query engine needs: the objects the benchmark's questions name (DATA/questions.jsonl,
+  generated as `ssr eval` generates it when missing), held by the graph exactly once, not at all, or
+  more than once; the questions whose true program the engine answers on the graph (a conclusive
+  result, `structured.run_program`: the runtime's answer is then the engine's), and their mean
+  score. The rest the language model answers alone, from what it read of the question.
 
 Beside each folder, a reference row `NAME shuffled`: the same graphs with their objects' centres
 permuted within each graph (seeded). Labels and the room's spread of positions stay; what the reader
@@ -32,7 +37,10 @@ import numpy as np
 
 from ssr_runtime import _core
 from ssr_runtime.data.scene import Scene
-from ssr_runtime.eval.benchmark import scene_folders
+from ssr_runtime.eval.benchmark import QUESTIONS_FILE, build_benchmark, load_questions, scene_folders
+from ssr_runtime.eval.metrics import score as question_score
+from ssr_runtime.eval.records import Question
+from ssr_runtime.eval.structured import engine_args, run_program
 from ssr_runtime.files import write_text_atomic
 
 
@@ -47,6 +55,9 @@ class GraphScore:
     in_place: int = 0  # matched by label within the radius
     in_place_distances: list[float] = field(default_factory=list)
     nearest_distances: list[float] = field(default_factory=list)  # closest same-label pairs, any distance
+    named: Counter = field(default_factory=Counter)  # question-named objects by how often the graph holds their label: 0, 1, 2 (= more)
+    questions: int = 0  # questions that name objects
+    engine_scores: list[float] = field(default_factory=list)  # of those the engine answers conclusively
 
     def row(self) -> dict[str, float]:
         def ratio(a: int, b: int) -> float:
@@ -59,7 +70,12 @@ class GraphScore:
                 "label precision": ratio(self.by_label, self.read), "label recall": ratio(self.by_label, self.true),
                 "in-place precision": ratio(self.in_place, self.read), "in-place recall": ratio(self.in_place, self.true),
                 "median distance, in place (m)": median(self.in_place_distances),
-                "median distance, nearest same label (m)": median(self.nearest_distances)}
+                "median distance, nearest same label (m)": median(self.nearest_distances),
+                "named objects held once": ratio(self.named[1], sum(self.named.values())),
+                "named objects missing": ratio(self.named[0], sum(self.named.values())),
+                "named objects held more than once": ratio(self.named[2], sum(self.named.values())),
+                "questions the engine answers": ratio(len(self.engine_scores), self.questions),
+                "their mean score": float(np.mean(self.engine_scores)) if self.engine_scores else float("nan")}
 
 
 def closest_pairs(read: np.ndarray, true: np.ndarray, radius: float) -> list[tuple[int, int, float]]:
@@ -102,18 +118,44 @@ def score_scan(graph: _core.SceneGraph, scene: Scene, radius: float, into: Graph
         into.nearest_distances += [d for _, _, d in closest_pairs(read, true, np.inf)]
 
 
-def score_folder(graphs: Path, scenes: dict[str, Path], radius: float, seed: int = 0) -> tuple[GraphScore, GraphScore]:
-    """(as read, centres shuffled): every scan of `scenes` scored against its graph in `graphs`; a missing
-    graph is an error."""
+def score_questions(graph: _core.SceneGraph, questions: list[Question], into: GraphScore) -> None:
+    """Adds, for each question that names objects, how often the graph holds each named label, and
+    the score of the engine's result of the question's true program where it is conclusive."""
+    held = Counter(o.label for o in graph.objects)
+    for question in questions:
+        labels = engine_args(question)
+        if not labels:
+            continue
+        into.named.update(min(held[label], 2) for label in set(labels))
+        into.questions += 1
+        result = run_program(graph, _core.Query(question.question_type, labels), question.options or ())
+        if result is not None and result.conclusive:
+            into.engine_scores.append(question_score(question, result.text).strict)
+
+
+def score_folder(graphs: Path, scenes: dict[str, Path], radius: float, seed: int = 0,
+                 questions: list[Question] = ()) -> tuple[GraphScore, GraphScore]:
+    """(as read, centres shuffled): every scan of `scenes` scored against its graph in `graphs`, and
+    against its `questions`; a missing graph is an error."""
     score, shuffled, rng = GraphScore(), GraphScore(), np.random.default_rng(seed)
+    by_scene: dict[str, list[Question]] = {}
+    for question in questions:
+        by_scene.setdefault(question.scene_id, []).append(question)
     for scene_id, folder in scenes.items():
         path = graphs / f"{scene_id}.json"
         if not path.is_file():
             raise FileNotFoundError(f"{graphs}: no graph {path.name} for scan {scene_id} (read with `ssr read`)")
         graph, scene = _core.SceneGraph.load(path), Scene.load(folder)
-        score_scan(graph, scene, radius, score)
-        score_scan(graph, scene, radius, shuffled, shuffle=rng)
+        for into, shuffle in ((score, None), (shuffled, rng)):
+            score_scan(graph, scene, radius, into, shuffle)
+            score_questions(graph, by_scene.get(scene_id, []), into)
     return score, shuffled
+
+
+def benchmark_questions(data: Path) -> list[Question]:
+    """DATA's questions.jsonl, generated first (seed 0, as `ssr eval` does) when missing."""
+    path = data / QUESTIONS_FILE
+    return load_questions(path if path.is_file() else build_benchmark(data, seed=0))
 
 
 def table(rows: dict[str, dict[str, float]]) -> str:
@@ -141,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     scenes = scene_folders(args.data)
     rows = {}
     try:
+        questions = benchmark_questions(args.data)
         for name, folder in args.graphs:
-            score, shuffled = score_folder(folder, scenes, args.radius)
+            score, shuffled = score_folder(folder, scenes, args.radius, questions=questions)
             rows[name], rows[f"{name} shuffled"] = score.row(), shuffled.row()
     except (FileNotFoundError, ValueError) as e:
         p.error(str(e))

@@ -1,5 +1,6 @@
 """benchmarks/graph_quality.py on a generated scan: its true objects score 1 everywhere; moved 2 m they are
-found by label but not in place; a missing graph is named."""
+found by label but not in place; the questions' named objects are all held by a graph of every
+object, whose engine answers every question but a count and right, and missing from an empty one; a missing graph is named."""
 
 import sys
 from pathlib import Path
@@ -19,15 +20,18 @@ def scans(generated_scans):
     return generated_scans(scenes=1, seed=11, frames=12, width=96, height=72)
 
 
-def write_graphs(scans: Path, out: Path, shift: float = 0.0, drop_last: bool = False) -> Path:
-    """Each scan's shown objects as a graph, moved `shift` metres along x (and without its last object)."""
+def write_graphs(scans: Path, out: Path, shift: float = 0.0, drop_last: bool = False, unseen: bool = False,
+                 empty: bool = False) -> Path:
+    """Each scan's shown objects (with `unseen`, every object; with `empty`, none) as a graph, moved
+    `shift` metres along x (and without its last object)."""
     out.mkdir()
     for scene_id, folder in scene_folders(scans).items():
-        shown = [o for o in Scene.load(folder).objects if o.first_seen_t is not None]
+        shown = [o for o in Scene.load(folder).objects if (o.first_seen_t is not None or unseen) and not empty]
         graph = _core.SceneGraph()
         for o in shown[:-1] if drop_last else shown:
             center = (o.box.center[0] + shift, o.box.center[1], o.box.center[2])
-            graph.add_object(_core.Object(o.label, _core.Box3D(center, o.box.size, o.box.yaw), id=o.id))
+            seen = o.first_seen_t if o.first_seen_t is not None else 1e9  # appearance order needs the times
+            graph.add_object(_core.Object(o.label, _core.Box3D(center, o.box.size, o.box.yaw), id=o.id, first_seen=seen))
         graph.save(out / f"{scene_id}.json")
     return out
 
@@ -52,6 +56,23 @@ def test_moved_objects_are_found_by_label_but_not_in_place(scans, tmp_path):
     assert moved["label recall"] == 1.0
     assert moved["in-place recall"] < 0.5  # only where another object of the label lies within 1 m of the moved one
     assert moved["median distance, nearest same label (m)"] <= 2.0 + 1e-6
+
+
+def test_named_objects_are_held_once_by_every_object_and_missing_from_none(scans, tmp_path):
+    questions = gq.benchmark_questions(scans)
+    named = [q for q in questions if gq.engine_args(q)]
+    every = gq.score_folder(write_graphs(scans, tmp_path / "every", unseen=True), scene_folders(scans), 1.0,
+                            questions=questions)[0].row()
+    assert every["named objects missing"] == 0.0
+    assert every["named objects held once"] + every["named objects held more than once"] == pytest.approx(1.0)
+    # over the true objects the engine answers every question but a count (never conclusive), and right
+    counts = sum(q.question_type == "object_counting" for q in named)
+    assert every["questions the engine answers"] == pytest.approx(1 - counts / len(named))
+    assert every["their mean score"] == 1.0
+    none = gq.score_folder(write_graphs(scans, tmp_path / "none", empty=True), scene_folders(scans), 1.0,
+                           questions=questions)[0].row()
+    assert none["named objects missing"] == 1.0
+    assert none["questions the engine answers"] == 0.0
 
 
 def test_closest_pairs_are_one_to_one_and_closest_first():
