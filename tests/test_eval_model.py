@@ -82,12 +82,14 @@ def test_create_checks_its_options(tmp_path):
         create_method("model", MethodOptions(tmp_path, [], 0, checkpoint=Path(tmp_path), variant="loud"))
 
 
-def test_runtime_variant_is_an_answer_mode_and_or_a_model_file():
-    assert split_variant(None) == ("scaffold", None)
-    assert split_variant("direct") == ("direct", None)
-    assert split_variant("lm-f16.gguf") == ("scaffold", "lm-f16.gguf")
-    assert split_variant("engine, lm.onnx") == ("engine", "lm.onnx")
-    assert split_variant("own") == ("own", None)
-    assert split_variant("greedy,lm-f16.gguf") == ("greedy", "lm-f16.gguf")
+def test_runtime_variant_is_an_answer_mode_and_or_a_model_file_and_or_grounded():
+    assert split_variant(None) == ("scaffold", None, False)
+    assert split_variant("direct") == ("direct", None, False)
+    assert split_variant("lm-f16.gguf") == ("scaffold", "lm-f16.gguf", False)
+    assert split_variant("engine, lm.onnx") == ("engine", "lm.onnx", False)
+    assert split_variant("own") == ("own", None, False)
+    assert split_variant("greedy,lm-f16.gguf") == ("greedy", "lm-f16.gguf", False)
+    assert split_variant("grounded") == ("scaffold", None, True)
+    assert split_variant("direct,grounded,lm-f16.gguf") == ("direct", "lm-f16.gguf", True)
     with pytest.raises(ValueError, match="at most one answer mode"):
         split_variant("direct,engine")

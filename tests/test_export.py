@@ -27,7 +27,8 @@ from ssr_runtime.export.gguf_writer import (  # noqa: E402
     QuantPlan, plan_quantization, quantize_gguf, tokenizer_vocabulary,
 )
 from ssr_runtime.export.manifest import MANIFEST_FILE, MANIFEST_VERSION  # noqa: E402
-from ssr_runtime.export.onnx_encoder import example_frames, max_abs_diff, onnx_session, run_onnx  # noqa: E402
+from ssr_runtime.export.onnx_encoder import (example_frames, grounding_max_abs_diff, max_abs_diff, onnx_session,  # noqa: E402
+                                           run_onnx)
 from ssr_runtime.model import SPECIAL_TOKENS, SSRConfig, SSRModel, save_checkpoint, train_tokenizer  # noqa: E402
 from ssr_runtime.runtime.bundle import load_bundle  # noqa: E402
 from ssr_runtime.runtime.session import DEFAULT_CHECKPOINT  # noqa: E402
@@ -132,6 +133,34 @@ def test_onnx_graph_is_checker_clean_with_a_dynamic_frame_axis(trained, exported
               for v in [*graph.graph.input, *graph.graph.output]}
     assert shapes == {"pixels": ["frames", 3, 64, 64], "geometry": ["frames", 8, 8, 7], "pose": ["frames", 12],
                       "tokens": ["frames", c.tokens_per_frame, c.hidden_size]}
+
+
+@pytest.mark.parametrize("frames", [1, 3])
+def test_grounding_onnx_matches_the_heads_in_torch(trained, exported, frames):
+    model, _, _ = trained
+    example = example_frames(model.config, frames, seed=3)
+    assert grounding_max_abs_diff(model.encoder, exported[0] / "grounding.onnx", *example) <= 1e-4
+    grounding = verify_manifest(exported[0])["grounding"]
+    cells = model.config.visual_tokens_per_frame
+    assert grounding["outputs"] == {"cell_labels": ["frames", cells, 29], "cell_xyz": ["frames", cells, 3]}
+    assert len(grounding["labels"]) == 28 and grounding["labels"] == sorted(grounding["labels"])
+    assert set(grounding["sizes"]) == set(grounding["labels"]) and grounding["check_max_abs_diff"] <= 1e-4
+    assert all(len(size) == 3 and min(size) > 0 for size in grounding["sizes"].values())
+
+
+def test_a_model_without_its_heads_exports_no_grounding(tmp_path):
+    texts = corpus(8, seed=1)
+    tokenizer = train_tokenizer(texts, vocab_size=300)
+    model = SSRModel(tiny_config(tokenizer, position_loss_weight=0.0))
+    save_checkpoint(tmp_path / "ck", model, tokenizer)
+    export_checkpoint(tmp_path / "ck", tmp_path / "out", quants=("f16",), progress=False)
+    assert "grounding" not in verify_manifest(tmp_path / "out") and not (tmp_path / "out" / "grounding.onnx").exists()
+    from ssr_runtime.runtime.session import Session
+
+    with pytest.raises(ValueError, match=r"has no grounding heads \(grounding.onnx\)"):
+        Session(tmp_path / "out", grounding=True)
+    with pytest.raises(ValueError, match="grounding: needs the patch head and the position head"):
+        model.encoder.grounding(*(torch.from_numpy(a) for a in example_frames(model.config, 1)))
 
 
 def test_fp16_onnx_keeps_float32_inputs_and_stays_close(trained, exported):
@@ -254,8 +283,8 @@ def test_manifest_lists_every_file_and_verifies(trained, exported):
     out, result = exported
     record = verify_manifest(out)
     assert sorted(record["files"]) == sorted(n for n in result.files if n != MANIFEST_FILE) == sorted(
-        ["encoder.onnx", "encoder.fp16.onnx", "tokenizer.json", "lm-f16.gguf", "lm-q8_0.gguf", "lm-q4_0.gguf",
-         "lm.onnx", "lm-embeddings.npy"])
+        ["encoder.onnx", "encoder.fp16.onnx", "grounding.onnx", "tokenizer.json", "lm-f16.gguf", "lm-q8_0.gguf",
+         "lm-q4_0.gguf", "lm.onnx", "lm-embeddings.npy"])
     assert record["config"] == model.config.to_dict()
     assert record["source_checkpoint"] == str(checkpoint.resolve())
     assert record["encoder"]["inputs"]["pixels"] == ["frames", 3, 64, 64]
@@ -339,7 +368,7 @@ def test_reexport_replaces_an_earlier_export_and_refuses_a_foreign_folder(traine
     _, _, checkpoint = trained
     result = export_checkpoint(checkpoint, export_copy, quants=("q8_0",), progress=False)
     assert sorted(p.name for p in export_copy.iterdir()) == sorted(
-        ["encoder.onnx", "lm-q8_0.gguf", MANIFEST_FILE, "tokenizer.json"])
+        ["encoder.onnx", "grounding.onnx", "lm-q8_0.gguf", MANIFEST_FILE, "tokenizer.json"])
     verify_manifest(export_copy)
     assert result.quantizations == [QuantPlan("q8_0", "q8_0")]
     with pytest.raises(ValueError, match=r"got 'lm.onnx'; this export has no ONNX language model: .*--onnx-lm"):

@@ -293,3 +293,18 @@ def test_read_writes_the_graph_a_session_reads_of_each_scan(streamed, tmp_path):
     assert [p.name for p in (tmp_path / "graphs").iterdir()] == [f"{scene_id}.json"]
     assert load_own_graph(tmp_path / "graphs", scene_id) == streamed[0].graph
     assert main(["read", "--data", str(tmp_path / "absent"), "--out", str(tmp_path / "g")]) == 1
+
+
+def test_grounding_moves_and_adds_objects_where_the_encoder_sees_their_labels(frames, streamed):
+    plain, _ = streamed
+    grounded = Session(grounding=True)
+    grounded.push_frames(frames)
+    assert grounded.merge_params.max_center_dist == grounded.grounding_params.merge_distance_m
+    assert "grounding" in grounded.latency.summary() and "grounding" not in plain.latency.summary()
+    # the same model output, grounded: the labels the heads see are in the graph, and the objects of
+    # labels the model wrote moved onto the heads' sightings (so the two graphs differ)
+    labels = {o.label for o in grounded.graph.objects}
+    assert labels - {o.label for o in plain.graph.objects}, "grounding added no label the model did not write"
+    assert all(label in grounded.grounding.labels for label in labels)
+    answer = grounded.ask("How many chairs are in this room?")
+    assert answer.source in ("engine", "model") and answer.value is not None

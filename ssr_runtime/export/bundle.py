@@ -6,6 +6,8 @@ Folder written::
     encoder.fp16.onnx     with --fp16-onnx or --tensorrt: float16 weights, float32 inputs, float16 output
     encoder.fp16.engine   with --tensorrt: a TensorRT engine of encoder.fp16.onnx (tensorrt_engine.py), for
                           this machine's kind of GPU and TensorRT version
+    grounding.onnx        the encoder's patch and position heads per visual cell, where the model has
+                          both (onnx_encoder.export_grounding; runtime.grounding), float32
     tokenizer.json        the training tokenizer (the runtime's, whichever language-model backend runs)
     lm-<type>.gguf        one per requested type: f32, f16 (written here), q8_0, q4_0, q4_k_m (llama.cpp)
     lm.onnx               with --onnx-lm: the language model through Hugging Face Optimum, float32, and
@@ -28,12 +30,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 import ssr_runtime
 from ssr_runtime.export import gguf_writer, onnx_encoder, tensorrt_engine
 from ssr_runtime.export.gguf_writer import QuantPlan, gguf_file_name, plan_quantization
 from ssr_runtime.export.manifest import MANIFEST_FILE, ManifestError, read_manifest, sha256_file, write_manifest
+from ssr_runtime.runtime.grounding import GROUNDING_FILE
 from ssr_runtime.runtime.tensorrt_encoder import require_tensorrt
 
 ENCODER_FILE = "encoder.onnx"
@@ -49,7 +53,7 @@ class ExportResult:
     folder: Path
     files: dict[str, int]  # name → size in bytes, manifest.json included
     quantizations: list[QuantPlan]
-    encoder_max_abs_diff: dict[str, float]  # file name → largest |ONNX Runtime − torch| on random frames
+    encoder_max_abs_diff: dict[str, float]  # file name → largest |ONNX Runtime − torch| on random frames (grounding.onnx too)
     seconds: dict[str, float] = field(default_factory=dict)  # step → wall time
     lm_onnx_max_abs_diff: dict[str, float] = field(default_factory=dict)  # lm.onnx → largest logit difference
 
@@ -99,7 +103,8 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
         model, tokenizer = load_checkpoint(checkpoint)
         config = model.config
         plans = [plan_quantization(config, q) for q in quants]
-        steps.total = 2 + encoder_steps + onnx_lm + len(produced_types(plans))
+        grounded = bool(config.patch_classes) and config.position_loss_weight > 0  # both heads: grounding.onnx
+        steps.total = 2 + encoder_steps + grounded + onnx_lm + len(produced_types(plans))
         _prepare_out(out)
         step("load")
 
@@ -116,6 +121,13 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
             diffs[ENGINE_FILE] = tensorrt_engine.max_abs_diff(model.encoder, out / ENGINE_FILE, *check)
             step(ENGINE_FILE)
 
+        grounding = {}
+        if grounded:
+            onnx_encoder.export_grounding(model.encoder, out / GROUNDING_FILE)
+            grounding = {"grounding": grounding_entry(config) | {
+                "check_max_abs_diff": onnx_encoder.grounding_max_abs_diff(model.encoder, out / GROUNDING_FILE, *check)}}
+            step(GROUNDING_FILE)
+
         shutil.copyfile(checkpoint / TOKENIZER_FILE, out / TOKENIZER_FILE)
         lm_files = _export_lm(model, tokenizer, out, plans, threads, step)
         language_model = {"arch": gguf_writer.GGUF_ARCH, "tokenizer_pre": gguf_writer.GGUF_TOKENIZER_PRE,
@@ -127,7 +139,8 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
             lm_onnx_diff = {onnx_lm_export.ONNX_LM_FILE: diff}
             language_model["onnx"] = onnx_lm_export.manifest_entry(diff)
             step(onnx_lm_export.ONNX_LM_FILE)
-        files = [*encoder_files.values(), *([ENGINE_FILE] if tensorrt else []), TOKENIZER_FILE, *lm_files]
+        files = [*encoder_files.values(), *([ENGINE_FILE] if tensorrt else []), *([GROUNDING_FILE] if grounding else []),
+                 TOKENIZER_FILE, *lm_files]
         write_manifest(out, files, package_version=ssr_runtime.__version__,
                        created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                        source_checkpoint=str(checkpoint), config=config.to_dict(),
@@ -135,10 +148,29 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
                        encoder={"opset": onnx_encoder.OPSET, "inputs": onnx_encoder.input_shapes(config),
                                 "outputs": onnx_encoder.output_shapes(config), "files": encoder_files,
                                 "check_max_abs_diff": diffs, "check_frames": CHECK_FRAMES} | engine,
-                       language_model=language_model)
+                       language_model=language_model, **grounding)
         step(MANIFEST_FILE)
     sizes = {name: (out / name).stat().st_size for name in [*files, MANIFEST_FILE]}
-    return ExportResult(out, sizes, plans, diffs, seconds, lm_onnx_diff)
+    checks = diffs | ({GROUNDING_FILE: grounding["grounding"]["check_max_abs_diff"]} if grounding else {})
+    return ExportResult(out, sizes, plans, checks, seconds, lm_onnx_diff)
+
+
+def grounding_entry(config) -> dict:
+    """The manifest's `grounding` entry (runtime.grounding): the file, its outputs' shapes, the label of
+    each patch class from 1 on, and each label's typical size (l, w, h: the midpoints of the training
+    categories' ranges, averaged over a label's kinds) for the boxes grounding adds."""
+    from ssr_runtime.data.categories import KINDS, LABELS
+
+    if config.patch_classes != len(LABELS) + 1:
+        raise ValueError(f"export: patch_classes {config.patch_classes} does not match the {len(LABELS)} "
+                         "categories (+ none) the grounding heads name")
+    sizes: dict[str, list[list[float]]] = {}
+    for kind in KINDS.values():
+        length = sum(kind.l) / 2
+        width = length if kind.square else sum(kind.w) / 2
+        sizes.setdefault(kind.label, []).append([length, width, sum(kind.h) / 2])
+    return {"file": GROUNDING_FILE, "outputs": onnx_encoder.grounding_shapes(config), "labels": list(LABELS),
+            "sizes": {label: [round(float(v), 3) for v in np.mean(rows, axis=0)] for label, rows in sizes.items()}}
 
 
 def _export_lm(model, tokenizer, out: Path, plans: list[QuantPlan], threads: int, step) -> list[str]:

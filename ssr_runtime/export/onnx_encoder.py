@@ -30,6 +30,7 @@ OPSET = 20
 MAX_FRAMES = 4096  # upper bound torch.export needs for the symbolic frame axis
 INPUT_NAMES = ("pixels", "geometry", "pose")
 OUTPUT_NAME = "tokens"
+GROUNDING_OUTPUTS = ("cell_labels", "cell_xyz")  # export_grounding: [N, cells, patch_classes], [N, cells, 3]
 FRAMES_AXIS = "frames"
 
 
@@ -42,6 +43,11 @@ def input_shapes(config) -> dict[str, list]:
 
 def output_shapes(config) -> dict[str, list]:
     return {OUTPUT_NAME: [FRAMES_AXIS, config.tokens_per_frame, config.hidden_size]}
+
+
+def grounding_shapes(config) -> dict[str, list]:
+    cells = config.visual_tokens_per_frame
+    return dict(zip(GROUNDING_OUTPUTS, ([FRAMES_AXIS, cells, config.patch_classes], [FRAMES_AXIS, cells, 3])))
 
 
 def example_frames(config, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -61,17 +67,37 @@ def export_encoder(encoder, path: str | os.PathLike, fp16: bool = False) -> Path
     """
     import copy
 
+    module = copy.deepcopy(encoder).eval()
+    return _export(module.half() if fp16 else module, encoder.config, path, [OUTPUT_NAME])
+
+
+def export_grounding(encoder, path: str | os.PathLike) -> Path:
+    """Write the encoder's grounding heads (``FusionEncoder.grounding``: per-cell label probabilities
+    and world xyz, outputs GROUNDING_OUTPUTS) as one float32 ONNX file with the encoder's inputs."""
+    import copy
+
+    from torch import nn
+
+    class Grounding(nn.Module):
+        def __init__(self, fusion_encoder) -> None:
+            super().__init__()
+            self.encoder = fusion_encoder
+
+        def forward(self, pixels, geometry, pose):
+            return self.encoder.grounding(pixels, geometry, pose)
+
+    return _export(Grounding(copy.deepcopy(encoder).eval()).eval(), encoder.config, path, list(GROUNDING_OUTPUTS))
+
+
+def _export(module, config, path: str | os.PathLike, output_names: list[str]) -> Path:
     import onnx
     import torch
 
     path = Path(path)
-    module = copy.deepcopy(encoder).eval()
-    if fp16:
-        module = module.half()
-    example = tuple(torch.from_numpy(a) for a in example_frames(encoder.config, 2))
+    example = tuple(torch.from_numpy(a) for a in example_frames(config, 2))
     frames = torch.export.Dim(FRAMES_AXIS, min=1, max=MAX_FRAMES)
     with atomic_path(path) as staging, torch.no_grad(), _quiet_exporter():
-        program = torch.onnx.export(module, example, input_names=list(INPUT_NAMES), output_names=[OUTPUT_NAME],
+        program = torch.onnx.export(module, example, input_names=list(INPUT_NAMES), output_names=output_names,
                                     dynamic_shapes=tuple({0: frames} for _ in INPUT_NAMES), opset_version=OPSET,
                                     dynamo=True, verbose=False)
         program.save(str(staging), external_data=False)
@@ -124,6 +150,22 @@ def torch_tokens(encoder, pixels: np.ndarray, geometry: np.ndarray, pose: np.nda
             return encoder.eval()(*(torch.from_numpy(a) for a in (pixels, geometry, pose))).float().numpy()
     finally:
         encoder.train(was_training)
+
+
+def grounding_max_abs_diff(encoder, onnx_path: str | os.PathLike, pixels: np.ndarray, geometry: np.ndarray,
+                           pose: np.ndarray) -> float:
+    """Largest |ONNX Runtime − torch| over the grounding outputs for these frames."""
+    import torch
+
+    was_training = encoder.training
+    try:
+        with torch.no_grad():
+            frames = (torch.from_numpy(a) for a in (pixels, geometry, pose))
+            expected = [t.float().numpy() for t in encoder.eval().grounding(*frames)]
+    finally:
+        encoder.train(was_training)
+    actual = onnx_session(onnx_path).run(list(GROUNDING_OUTPUTS), {"pixels": pixels, "geometry": geometry, "pose": pose})
+    return max(float(np.abs(a - e).max()) for a, e in zip(actual, expected))
 
 
 def max_abs_diff(encoder, onnx_path: str | os.PathLike, pixels: np.ndarray, geometry: np.ndarray,

@@ -108,6 +108,20 @@ class FusionEncoder(nn.Module):
         pose_token = self.pose_mlp(pose.to(tokens.dtype) * self.pose_scale).unsqueeze(1)
         return torch.cat([pose_token, tokens], dim=1)
 
+    def grounding(self, pixels: torch.Tensor, geometry: torch.Tensor, pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Where the encoder sees each label, per visual token (cell): the patch head's label
+        probabilities averaged over the cell's patches [N, cells, patch_classes] (class 0: no object)
+        and the position head's world xyz in metres [N, cells, 3]. The runtime grounds the language
+        model's boxes with them (runtime.grounding); in mode '2d' the xyz come from appearance alone."""
+        if self.patch_head is None or self.position_head is None:
+            raise ValueError("grounding: needs the patch head and the position head "
+                             "(SSRConfig.patch_classes > 0 and position_loss_weight > 0)")
+        patches = self.patch_features(pixels, geometry)
+        labels = self._pool(self.patch_head(patches).softmax(dim=-1))
+        tokens = self.tokens(patches, pose)
+        visual = tokens[:, tokens.shape[1] - self.config.visual_tokens_per_frame:]
+        return labels, self.position_head(visual)[..., :3] * WORLD_SCALE_M
+
     def patch_loss(self, patches: torch.Tensor, patch_labels: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of the auxiliary head on each patch's label class (patch_labels [N, grid, grid])."""
         if self.patch_head is None:

@@ -8,6 +8,7 @@ without one are attached as training attached them (`SceneGraph.attach` to the w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ssr_runtime import _core
@@ -37,13 +38,16 @@ def parse_lines(text: str) -> tuple[list, int]:
 
 
 def merge_window(graph: _core.SceneGraph, text: str, t: float, names: dict[str, str], merge: _core.MergeParams,
-                 stats: ReadStats) -> list[str]:
+                 stats: ReadStats, ground: Callable[[list], list] | None = None) -> list[str]:
     """Merge one window's output (written under `names`: graph id → window id) into `graph` at time
-    `t`; returns the ids of the objects it created."""
+    `t`, its parsed elements passed through `ground` first (runtime.grounding); returns the ids of the
+    objects it created."""
     elements, bad = parse_lines(text)
     stats.windows += 1
-    stats.lines += len(elements) + bad
+    stats.lines += len(elements) + bad  # the model's lines, before grounding adds any
     stats.bad_lines += bad
+    if ground is not None:
+        elements = ground(elements)
     in_window = {name: oid for oid, name in names.items()}
     known = {o.id for o in graph.objects}
     created: list[str] = []

@@ -20,21 +20,27 @@ def register(subparsers) -> None:
     p.add_argument("--data", type=Path, required=True, help="folder of scans (`ssr data gen`)")
     p.add_argument("--out", type=Path, required=True, help="output folder: one <scene_id>.json per scan")
     p.add_argument("--model", type=Path, help="an exported model folder (`ssr export`; default: the shipped one)")
+    p.add_argument("--grounding", action="store_true",
+                   help="ground the graphs in the encoder's heads (runtime.grounding; the export needs grounding.onnx)")
     p.set_defaults(func=_read)
 
 
-def read_graphs(data: Path, out: Path, model: Path | None = None, progress: bool = True) -> list[Path]:
+def read_graphs(data: Path, out: Path, model: Path | None = None, progress: bool = True,
+                grounding: bool = False) -> list[Path]:
     """Each scan of `data` streamed through a fresh Session over one loaded bundle, as `ssr eval
-    --method runtime` streams it (no early read of a last, short window); returns the files written."""
-    from ssr_runtime.runtime.bundle import load_bundle
+    --method runtime` streams it (no early read of a last, short window; with `grounding`, as its
+    variant `grounded`); returns the files written."""
+    from ssr_runtime.runtime.bundle import load_bundle, require_grounding
     from ssr_runtime.runtime.session import DEFAULT_MODEL, Session
 
     folders = scene_folders(data)
     bundle = load_bundle(model or DEFAULT_MODEL)
+    if grounding:
+        require_grounding(bundle)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for scene_id, folder in tqdm(folders.items(), desc="read", unit="scan", disable=not progress):
-        session = Session(bundle)
+        session = Session(bundle, grounding=grounding)
         session.push_frames(iter_scene_frames(folder, with_instance=False))
         path = out / f"{scene_id}.json"
         write_text_atomic(path, session.graph.to_json())
@@ -43,6 +49,6 @@ def read_graphs(data: Path, out: Path, model: Path | None = None, progress: bool
 
 
 def _read(args: argparse.Namespace) -> int:
-    written = read_graphs(args.data, args.out, args.model)
+    written = read_graphs(args.data, args.out, args.model, grounding=args.grounding)
     print(f"{len(written)} graphs in {args.out}")
     return 0

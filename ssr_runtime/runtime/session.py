@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +43,10 @@ from ssr_runtime.eval.structured import OPTION_PATTERN, ProgramResult, result_li
 from ssr_runtime.files import write_json_atomic
 from ssr_runtime.preprocess import GRID, IMAGE_SIZE, FrameBatch, FrameInputs, frame_inputs
 from ssr_runtime.reconstruct import FloorCarver, frame_rays
-from ssr_runtime.runtime.bundle import Bundle, load_bundle
+from ssr_runtime.runtime.bundle import Bundle, load_bundle, require_grounding
 from ssr_runtime.runtime.grammars import (ANSWER_HEAD, SCAFFOLD_MAX_CHARS, answer_grammar, answer_tail_grammar,
                                          scaffold_grammar, window_grammar)
+from ssr_runtime.runtime.grounding import GroundingParams, ground_elements, sightings
 from ssr_runtime.runtime.merge import ReadStats, merge_window, parse_lines
 from ssr_runtime.runtime.numbers import NumberTokens, decode_number
 from ssr_runtime.training.samples import (DIRECT_MARK, MAX_NEW_TOKENS_ANSWER, MAX_NEW_TOKENS_WINDOW, NEW_MARK,
@@ -56,7 +58,7 @@ DEFAULT_CHECKPOINT = DEFAULT_MODEL.parent / "default-checkpoint"  # the training
 SESSION_FORMAT = "ssr-session"
 SESSION_VERSION = 1
 LATENCY_SAMPLES = 4096  # per stage: the log stays bounded on an endless stream
-STAGES = ("preprocess", "encoder", "prefill", "decode", "number", "parse_merge", "query")  # number: runtime.numbers
+STAGES = ("preprocess", "encoder", "grounding", "prefill", "decode", "number", "parse_merge", "query")  # number: runtime.numbers
 WHOLE_NUMBER_TASKS = frozenset({"object_counting"})  # programs whose answer is a whole number
 
 
@@ -139,12 +141,16 @@ class Session:
     `bundle.open_encoder`) or an encoder object; `lm`: a language-model object to use instead of the
     folder's (e.g. the torch references); `lm_file`: which language-model file of the folder (default:
     the Q8_0 GGUF if present, on llama.cpp; `lm.onnx`, from `ssr export --onnx-lm`: ONNX Runtime).
+    `grounding`: move the boxes the model writes to where the encoder's heads see their labels, and add
+    the objects they see that it did not write (runtime.grounding; the export needs grounding.onnx,
+    else a ValueError); the graph's merge then joins boxes of one label up to
+    `GroundingParams.merge_distance_m` apart unless `merge` says otherwise.
     `threads`: per backend. One is the default: for this small model llama.cpp decodes faster on one
     thread than on two (3,300 vs 2,900 tokens/s on an idle 2-core machine), and its spinning threads
     slow down many times over when other work shares the cores (benchmarks/bench_stream.py)."""
 
     def __init__(self, model: str | Path | Bundle | None = None, *, encoder=None, lm=None, lm_file: str | None = None,
-                 threads: int = 1, merge: _core.MergeParams | None = None):
+                 threads: int = 1, merge: _core.MergeParams | None = None, grounding: bool = False):
         if isinstance(model, Bundle):  # already loaded and checked (one per evaluation run, say)
             if encoder is not None or lm is not None or lm_file is not None:
                 raise ValueError("Session(bundle): encoder, lm and lm_file choose the backends of a folder; a "
@@ -156,7 +162,12 @@ class Session:
         self.model_folder, self.config, self.tokenizer = bundle.folder, bundle.config, bundle.tokenizer
         self.encoder, self.lm = bundle.encoder, bundle.lm
         self._number_tokens = NumberTokens.of(self.tokenizer)
-        self.merge_params = merge or _core.MergeParams()
+        if grounding:
+            require_grounding(bundle)
+        self.grounding = bundle.grounding if grounding else None
+        self.grounding_params = GroundingParams()
+        self.merge_params = merge or (_core.MergeParams(max_center_dist=self.grounding_params.merge_distance_m)
+                                      if grounding else _core.MergeParams())
         self.latency = LatencyLog()
         self.stats = ReadStats()
         self._lock = threading.RLock()
@@ -230,11 +241,17 @@ class Session:
             tokens = self.encoder.encode(batch.pixels, batch.geometry, batch.pose)
         text = self._generate(self._encode(prompt), tokens.reshape(-1, tokens.shape[-1]), MAX_NEW_TOKENS_WINDOW,
                               self._window_grammar)[0]
+        ground = None
+        if self.grounding is not None:
+            with _Timer(self.latency, "grounding"):
+                found = sightings(*self.grounding.cells(batch.pixels, batch.geometry, batch.pose),
+                                  self.grounding.labels, self.grounding_params)
+            ground = partial(ground_elements, known_ids=set(names.values()), found=found, sizes=self.grounding.sizes)
         with _Timer(self.latency, "parse_merge"):
             self.stats.outputs.append(text)
             if len(self.stats.outputs) > WINDOW:  # keep the last few outputs for inspection only
                 self.stats.outputs.pop(0)
-            merge_window(self._graph, text, times[0], names, self.merge_params, self.stats)
+            merge_window(self._graph, text, times[0], names, self.merge_params, self.stats, ground)
 
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text).ids

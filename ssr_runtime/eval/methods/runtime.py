@@ -3,7 +3,8 @@
 llama.cpp. `--checkpoint` names an export folder (`ssr export`; default: the shipped model);
 `--variant` an answer mode (`scaffold`, the default, `own`, `engine`, `direct` or `greedy`, as for
 `model`), a language-model file of the export (default: the Q8_0 GGUF; `lm.onnx` runs the language
-model on ONNX Runtime), or both joined by a comma (`direct,lm-f16.gguf`). Each scene gets a fresh
+model on ONNX Runtime), `grounded` (sessions that ground the graph in the encoder's heads:
+runtime.grounding), or several joined by commas (`direct,lm-f16.gguf`, `grounded,lm-f16.gguf`). Each scene gets a fresh
 session that streams every frame, then answers the scene's questions. `SessionMethod` is shared with
 `model`, which runs the same Session on the torch backends."""
 
@@ -26,15 +27,20 @@ class SessionMethod(Method):
     scaffold) or 'greedy' (as 'scaffold', numbers decoded greedily: the ablation of
     runtime.numbers)."""
 
-    def __init__(self, bundle, answer_from: str = "scaffold"):
+    def __init__(self, bundle, answer_from: str = "scaffold", grounding: bool = False):
+        from ssr_runtime.runtime.bundle import require_grounding
+
+        if grounding:
+            require_grounding(bundle)  # refused before the first scene, not in it
         self.bundle = bundle  # backends open once per run
         self.answer_from = answer_from
+        self.grounding = grounding
         self.session = None
 
     def setup(self, scene: Scene, scene_dir: Path) -> None:
         from ssr_runtime.runtime.session import Session
 
-        self.session = Session(self.bundle)
+        self.session = Session(self.bundle, grounding=self.grounding)
         self.session.push_frames(iter_scene_frames(scene_dir, with_instance=False))
 
     def answer(self, question: Question, scene: Scene, scene_dir: Path) -> str:
@@ -53,20 +59,24 @@ class RuntimeMethod(SessionMethod):
     name = "runtime"
 
 
-def split_variant(variant: str | None) -> tuple[str, str | None]:
-    """(answer mode, language-model file or None) of a runtime `--variant`."""
+GROUNDED = "grounded"  # the runtime variant whose sessions ground the graph (runtime.grounding)
+
+
+def split_variant(variant: str | None) -> tuple[str, str | None, bool]:
+    """(answer mode, language-model file or None, grounded) of a runtime `--variant`."""
     parts = [part.strip() for part in (variant or "").split(",") if part.strip()]
+    grounded = GROUNDED in parts
     modes = [part for part in parts if part in ANSWER_MODES]
-    files = [part for part in parts if part not in ANSWER_MODES]
-    if len(modes) > 1 or len(files) > 1:
-        raise ValueError(f"method runtime: --variant takes at most one answer mode ({', '.join(ANSWER_MODES)}) "
-                         f"and one language-model file, got {variant!r}")
-    return (modes[0] if modes else "scaffold"), (files[0] if files else None)
+    files = [part for part in parts if part not in ANSWER_MODES and part != GROUNDED]
+    if len(modes) > 1 or len(files) > 1 or parts.count(GROUNDED) > 1:
+        raise ValueError(f"method runtime: --variant takes at most one answer mode ({', '.join(ANSWER_MODES)}), "
+                         f"one language-model file and '{GROUNDED}', got {variant!r}")
+    return (modes[0] if modes else "scaffold"), (files[0] if files else None), grounded
 
 
 def create(options: MethodOptions) -> Method:
     from ssr_runtime.runtime.bundle import load_bundle
     from ssr_runtime.runtime.session import DEFAULT_MODEL
 
-    mode, lm_file = split_variant(options.variant)
-    return RuntimeMethod(load_bundle(options.checkpoint or DEFAULT_MODEL, lm_file=lm_file), mode)
+    mode, lm_file, grounded = split_variant(options.variant)
+    return RuntimeMethod(load_bundle(options.checkpoint or DEFAULT_MODEL, lm_file=lm_file), mode, grounded)
