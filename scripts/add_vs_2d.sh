@@ -4,14 +4,18 @@
 #
 #   scripts/add_vs_2d.sh OUT                 # stage-2 seed 0
 #   SEEDS="0 1 2" scripts/add_vs_2d.sh OUT   # more stage-2 draws from the same two stage-1 runs
+#   GROUNDED=1 scripts/add_vs_2d.sh OUT      # round 2 over grounded graphs, scored grounded (below)
 #
 # Scans are generated into OUT/scans/{train,bench,val} unless TRAIN, BENCH, VAL name existing folders.
 # Per fusion F and stage-2 seed S it writes OUT/F/stage1, OUT/F/s2a-seedS (round 1), its export and
 # graphs of the training scans (`ssr read`), OUT/F/s2b-seedS (round 2, over those graphs), its Q8_0
 # export and the scores OUT/F/{bench,val}-seedS (`ssr eval --out`); then prints `ssr compare 2d add`
-# for each question set and seed. Rerunning resumes: finished steps are skipped, a stopped training
-# continues from its last save. Knobs (environment): STEPS ALIGN_STEPS STAGE2_STEPS PRECISION SCENES
-# FRAMES SIZE SEEDS SSR (the command, default .venv/bin/ssr).
+# for each question set and seed. With GROUNDED=1 the graphs are read with `ssr read --grounding`, and
+# round 2, its export and the scores (`--variant grounded`) are written under names ending in
+# `-grounded`, beside the plain ones (stage 1 and round 1 are shared; docs/MODEL.md, "Grounding").
+# Rerunning resumes: finished steps are skipped, a stopped training continues from its last save.
+# Knobs (environment): STEPS ALIGN_STEPS STAGE2_STEPS PRECISION SCENES FRAMES SIZE SEEDS GROUNDED SSR
+# (the command, default .venv/bin/ssr).
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 OUT" >&2; exit 2; }
 OUT=$(realpath -m "$1")
@@ -20,6 +24,8 @@ SSR=${SSR:-$PWD/.venv/bin/ssr}
 STEPS=${STEPS:-3600} ALIGN_STEPS=${ALIGN_STEPS:-300} STAGE2_STEPS=${STAGE2_STEPS:-600}
 PRECISION=${PRECISION:-bf16} SCENES=${SCENES:-250} FRAMES=${FRAMES:-60} SIZE=${SIZE:-320x240}
 SEEDS=${SEEDS:-0}
+TAG="" READ_FLAGS=() EVAL_FLAGS=()
+if [ "${GROUNDED:-0}" = 1 ]; then TAG=-grounded READ_FLAGS=(--grounding) EVAL_FLAGS=(--variant grounded); fi
 TRAIN=${TRAIN:-$OUT/scans/train} BENCH=${BENCH:-$OUT/scans/bench} VAL=${VAL:-$OUT/scans/val}
 FUSIONS=(2d add)
 mkdir -p "$OUT"
@@ -49,17 +55,17 @@ stage2() {  # FUSION SEED: the shipped stage-2 recipe (model card), then the sco
   train "$run/s2a-seed$seed" --stage 2 --init "$run/stage1" --steps "$STAGE2_STEPS" --seed "$seed"
   [ -f "$run/s2a-seed$seed-export/manifest.json" ] || "$SSR" export --checkpoint "$run/s2a-seed$seed/checkpoint" \
     --out "$run/s2a-seed$seed-export" --quant q8_0
-  [ -f "$run/graphs-seed$seed/.done" ] || { "$SSR" read --data "$TRAIN" --out "$run/graphs-seed$seed" \
-    --model "$run/s2a-seed$seed-export" && touch "$run/graphs-seed$seed/.done"; }
-  train "$run/s2b-seed$seed" --stage 2 --init "$run/s2a-seed$seed" --graphs "$run/graphs-seed$seed" \
-    --steps "$STAGE2_STEPS" --seed "$seed"
-  [ -f "$run/s2b-seed$seed-export/manifest.json" ] || "$SSR" export --checkpoint "$run/s2b-seed$seed/checkpoint" \
-    --out "$run/s2b-seed$seed-export" --quant q8_0
+  local graphs=$run/graphs-seed$seed$TAG round2=$run/s2b-seed$seed$TAG
+  [ -f "$graphs/.done" ] || { "$SSR" read "${READ_FLAGS[@]}" --data "$TRAIN" --out "$graphs" \
+    --model "$run/s2a-seed$seed-export" && touch "$graphs/.done"; }
+  train "$round2" --stage 2 --init "$run/s2a-seed$seed" --graphs "$graphs" --steps "$STAGE2_STEPS" --seed "$seed"
+  [ -f "$round2-export/manifest.json" ] || "$SSR" export --checkpoint "$round2/checkpoint" --out "$round2-export" \
+    --quant q8_0
   local set
   for set in bench val; do
     local data=$BENCH; [ "$set" = val ] && data=$VAL
-    [ -f "$run/$set-seed$seed/predictions.jsonl" ] || "$SSR" eval --data "$data" --method runtime \
-      --checkpoint "$run/s2b-seed$seed-export" --out "$run/$set-seed$seed" > /dev/null
+    [ -f "$run/$set-seed$seed$TAG/predictions.jsonl" ] || "$SSR" eval --data "$data" --method runtime \
+      "${EVAL_FLAGS[@]}" --checkpoint "$round2-export" --out "$run/$set-seed$seed$TAG" > /dev/null
   done
 }
 
@@ -89,7 +95,7 @@ done
 echo "both fusions, side by side: $(( ($(date +%s) - started) / 60 )) min"
 for seed in $SEEDS; do
   for set in bench val; do
-    echo; echo "== $set, stage-2 seed $seed: add - 2d"
-    "$SSR" compare "$OUT/2d/$set-seed$seed" "$OUT/add/$set-seed$seed"
+    echo; echo "== $set, stage-2 seed $seed$TAG: add - 2d"
+    "$SSR" compare "$OUT/2d/$set-seed$seed$TAG" "$OUT/add/$set-seed$seed$TAG"
   done
 done

@@ -278,7 +278,7 @@ def test_ask_while_frames_stream_in(frames):
     assert session.stats.windows == math.ceil(session.keyframes / WINDOW)
 
 
-def test_read_writes_the_graph_a_session_reads_of_each_scan(streamed, tmp_path):
+def test_read_writes_the_graph_a_session_reads_of_each_scan(streamed, grounded, tmp_path):
     """`ssr read`: a folder of scans -> one graph JSON per scan, as a Session streams it (stage 2 trains
     over these graphs with --graphs)."""
     from ssr_runtime.cli import main
@@ -292,13 +292,20 @@ def test_read_writes_the_graph_a_session_reads_of_each_scan(streamed, tmp_path):
     scene_id = Scene.load(sample_scene_path()).scene_id
     assert [p.name for p in (tmp_path / "graphs").iterdir()] == [f"{scene_id}.json"]
     assert load_own_graph(tmp_path / "graphs", scene_id) == streamed[0].graph
+    assert main(["read", "--grounding", "--data", str(data), "--out", str(tmp_path / "grounded")]) == 0
+    assert load_own_graph(tmp_path / "grounded", scene_id) == grounded.graph != streamed[0].graph
     assert main(["read", "--data", str(tmp_path / "absent"), "--out", str(tmp_path / "g")]) == 1
 
 
-def test_grounding_moves_and_adds_objects_where_the_encoder_sees_their_labels(frames, streamed):
+@pytest.fixture(scope="module")
+def grounded(frames):
+    session = Session(grounding=True)
+    session.push_frames(frames)
+    return session
+
+
+def test_grounding_moves_and_adds_objects_where_the_encoder_sees_their_labels(streamed, grounded):
     plain, _ = streamed
-    grounded = Session(grounding=True)
-    grounded.push_frames(frames)
     assert grounded.merge_params.max_center_dist == grounded.grounding_params.merge_distance_m
     assert "grounding" in grounded.latency.summary() and "grounding" not in plain.latency.summary()
     # the same model output, grounded: the labels the heads see are in the graph, and the objects of
