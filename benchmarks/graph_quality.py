@@ -55,7 +55,7 @@ class GraphScore:
     in_place: int = 0  # matched by label within the radius
     in_place_distances: list[float] = field(default_factory=list)
     nearest_distances: list[float] = field(default_factory=list)  # closest same-label pairs, any distance
-    named: Counter = field(default_factory=Counter)  # question-named objects by how often the graph holds their label: 0, 1, 2 (= more)
+    named: Counter = field(default_factory=Counter)  # questions' named labels by how often the graph holds them: 0, 1, 2+
     questions: int = 0  # questions that name objects
     engine_scores: list[float] = field(default_factory=list)  # of those the engine answers conclusively
 

@@ -31,6 +31,8 @@ from ssr_runtime.data.categories import LABELS
 from ssr_runtime.eval.benchmark import scene_folders
 from ssr_runtime.files import write_text_atomic
 
+from graph_quality import named_folder  # noqa: E402  (benchmarks/ is this script's folder)
+
 ALL = "all labels"
 
 
@@ -130,13 +132,6 @@ def markdown(table: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def named_folder(text: str) -> tuple[str, Path]:
-    name, sep, path = text.partition("=")
-    if not sep or not name or not path or name == "encoder":
-        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=GRAPHS_FOLDER (NAME not 'encoder')")
-    return name, Path(path)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("graphs", nargs="*", type=named_folder, help="NAME=GRAPHS: a folder from `ssr read`")
@@ -148,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not 0 < args.threshold <= 1 or args.min_patches < 1:
         p.error("--threshold: expected a probability in (0, 1]; --min-patches: expected >= 1")
+    if "encoder" in dict(args.graphs):
+        p.error("graphs: 'encoder' names the patch head's column; call the folder otherwise")
     try:
         shown_in, counts = score(args.data, args.checkpoint, dict(args.graphs), args.threshold, args.min_patches)
     except (FileNotFoundError, ValueError) as e:

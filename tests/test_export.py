@@ -27,8 +27,8 @@ from ssr_runtime.export.gguf_writer import (  # noqa: E402
     QuantPlan, plan_quantization, quantize_gguf, tokenizer_vocabulary,
 )
 from ssr_runtime.export.manifest import MANIFEST_FILE, MANIFEST_VERSION  # noqa: E402
-from ssr_runtime.export.onnx_encoder import (example_frames, grounding_max_abs_diff, max_abs_diff, onnx_session,  # noqa: E402
-                                           run_onnx)
+from ssr_runtime.export.onnx_encoder import (  # noqa: E402
+    example_frames, grounding_max_abs_diff, max_abs_diff, onnx_session, run_onnx)
 from ssr_runtime.model import SPECIAL_TOKENS, SSRConfig, SSRModel, save_checkpoint, train_tokenizer  # noqa: E402
 from ssr_runtime.runtime.bundle import load_bundle  # noqa: E402
 from ssr_runtime.runtime.session import DEFAULT_CHECKPOINT  # noqa: E402

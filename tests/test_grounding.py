@@ -78,8 +78,8 @@ def test_a_sighting_of_a_label_without_a_new_box_adds_one_at_its_typical_size_nu
     assert _core.parse_document(_core.format_document(grounded))  # what it adds is valid text
 
 
-@pytest.mark.parametrize("field, value, message", [("threshold", 0.0, "probability"), ("threshold", 1.5, "probability"),
+@pytest.mark.parametrize("field, value, message", [("threshold", 0.0, "a probability"), ("threshold", 1.5, "a probability"),
                                                    ("link_m", 0.0, "metres"), ("merge_distance_m", -1.0, "metres")])
 def test_bad_parameters_are_named(field, value, message):
-    with pytest.raises(ValueError, match=f"GroundingParams.{field}: expected a {message}|GroundingParams.{field}: expected {message}"):
+    with pytest.raises(ValueError, match=f"GroundingParams.{field}: expected {message}"):
         GroundingParams(**{field: value})

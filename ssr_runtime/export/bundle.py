@@ -53,7 +53,7 @@ class ExportResult:
     folder: Path
     files: dict[str, int]  # name → size in bytes, manifest.json included
     quantizations: list[QuantPlan]
-    encoder_max_abs_diff: dict[str, float]  # file name → largest |ONNX Runtime − torch| on random frames (grounding.onnx too)
+    encoder_max_abs_diff: dict[str, float]  # file → largest |ONNX Runtime − torch| on random frames (+ grounding)
     seconds: dict[str, float] = field(default_factory=dict)  # step → wall time
     lm_onnx_max_abs_diff: dict[str, float] = field(default_factory=dict)  # lm.onnx → largest logit difference
 
@@ -139,8 +139,8 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
             lm_onnx_diff = {onnx_lm_export.ONNX_LM_FILE: diff}
             language_model["onnx"] = onnx_lm_export.manifest_entry(diff)
             step(onnx_lm_export.ONNX_LM_FILE)
-        files = [*encoder_files.values(), *([ENGINE_FILE] if tensorrt else []), *([GROUNDING_FILE] if grounding else []),
-                 TOKENIZER_FILE, *lm_files]
+        files = [*encoder_files.values(), *([ENGINE_FILE] if tensorrt else []),
+                 *([GROUNDING_FILE] if grounding else []), TOKENIZER_FILE, *lm_files]
         write_manifest(out, files, package_version=ssr_runtime.__version__,
                        created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                        source_checkpoint=str(checkpoint), config=config.to_dict(),

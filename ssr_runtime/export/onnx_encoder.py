@@ -164,7 +164,8 @@ def grounding_max_abs_diff(encoder, onnx_path: str | os.PathLike, pixels: np.nda
             expected = [t.float().numpy() for t in encoder.eval().grounding(*frames)]
     finally:
         encoder.train(was_training)
-    actual = onnx_session(onnx_path).run(list(GROUNDING_OUTPUTS), {"pixels": pixels, "geometry": geometry, "pose": pose})
+    feeds = {"pixels": pixels, "geometry": geometry, "pose": pose}
+    actual = onnx_session(onnx_path).run(list(GROUNDING_OUTPUTS), feeds)
     return max(float(np.abs(a - e).max()) for a, e in zip(actual, expected))
 
 

@@ -108,7 +108,8 @@ class FusionEncoder(nn.Module):
         pose_token = self.pose_mlp(pose.to(tokens.dtype) * self.pose_scale).unsqueeze(1)
         return torch.cat([pose_token, tokens], dim=1)
 
-    def grounding(self, pixels: torch.Tensor, geometry: torch.Tensor, pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def grounding(self, pixels: torch.Tensor, geometry: torch.Tensor,
+                  pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Where the encoder sees each label, per visual token (cell): the patch head's label
         probabilities averaged over the cell's patches [N, cells, patch_classes] (class 0: no object)
         and the position head's world xyz in metres [N, cells, 3]. The runtime grounds the language

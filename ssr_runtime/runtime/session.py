@@ -58,7 +58,8 @@ DEFAULT_CHECKPOINT = DEFAULT_MODEL.parent / "default-checkpoint"  # the training
 SESSION_FORMAT = "ssr-session"
 SESSION_VERSION = 1
 LATENCY_SAMPLES = 4096  # per stage: the log stays bounded on an endless stream
-STAGES = ("preprocess", "encoder", "grounding", "prefill", "decode", "number", "parse_merge", "query")  # number: runtime.numbers
+# number: runtime.numbers; grounding: runtime.grounding (grounded sessions only)
+STAGES = ("preprocess", "encoder", "grounding", "prefill", "decode", "number", "parse_merge", "query")
 WHOLE_NUMBER_TASKS = frozenset({"object_counting"})  # programs whose answer is a whole number
 
 
