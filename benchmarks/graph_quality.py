@@ -16,7 +16,8 @@ reader can find. Per folder, over all its scans:
   generated as `ssr eval` generates it when missing), held by the graph exactly once, not at all, or
   more than once; the questions whose true program the engine answers on the graph (a conclusive
   result, `structured.run_program`: the runtime's answer is then the engine's), and their mean
-  score. The rest the language model answers alone, from what it read of the question.
+  score, also with a label's duplicates resolved to its most observed object as grounded sessions
+  do (`structured.most_observed_referents`). The rest the language model answers alone.
 
 Beside each folder, a reference row `NAME shuffled`: the same graphs with their objects' centres
 permuted within each graph (seeded). Labels and the room's spread of positions stay; what the reader
@@ -40,7 +41,7 @@ from ssr_runtime.data.scene import Scene
 from ssr_runtime.eval.benchmark import QUESTIONS_FILE, build_benchmark, load_questions, scene_folders
 from ssr_runtime.eval.metrics import score as question_score
 from ssr_runtime.eval.records import Question
-from ssr_runtime.eval.structured import engine_args, run_program
+from ssr_runtime.eval.structured import engine_args, most_observed_referents, run_program
 from ssr_runtime.files import write_text_atomic
 
 
@@ -58,6 +59,7 @@ class GraphScore:
     named: Counter = field(default_factory=Counter)  # questions' named labels by how often the graph holds them: 0, 1, 2+
     questions: int = 0  # questions that name objects
     engine_scores: list[float] = field(default_factory=list)  # of those the engine answers conclusively
+    resolved_scores: list[float] = field(default_factory=list)  # ... duplicates resolved (grounded sessions)
 
     def row(self) -> dict[str, float]:
         def ratio(a: int, b: int) -> float:
@@ -75,7 +77,13 @@ class GraphScore:
                 "named objects missing": ratio(self.named[0], sum(self.named.values())),
                 "named objects held more than once": ratio(self.named[2], sum(self.named.values())),
                 "questions the engine answers": ratio(len(self.engine_scores), self.questions),
-                "their mean score": float(np.mean(self.engine_scores)) if self.engine_scores else float("nan")}
+                "their mean score": _mean(self.engine_scores),
+                "... a label's duplicates resolved": ratio(len(self.resolved_scores), self.questions),
+                "their mean score, resolved": _mean(self.resolved_scores)}
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else float("nan")
 
 
 def closest_pairs(read: np.ndarray, true: np.ndarray, radius: float) -> list[tuple[int, int, float]]:
@@ -128,9 +136,12 @@ def score_questions(graph: _core.SceneGraph, questions: list[Question], into: Gr
             continue
         into.named.update(min(held[label], 2) for label in set(labels))
         into.questions += 1
-        result = run_program(graph, _core.Query(question.question_type, labels), question.options or ())
-        if result is not None and result.conclusive:
-            into.engine_scores.append(question_score(question, result.text).strict)
+        query = _core.Query(question.question_type, labels)
+        resolved = most_observed_referents(graph, query)
+        for scores, referents in ((into.engine_scores, graph), (into.resolved_scores, resolved)):
+            result = run_program(referents, query, question.options or ())
+            if result is not None and result.conclusive:
+                scores.append(question_score(question, result.text).strict)
 
 
 def score_folder(graphs: Path, scenes: dict[str, Path], radius: float, seed: int = 0,

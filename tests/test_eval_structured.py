@@ -79,3 +79,22 @@ def test_room_outline_from_rays_in_a_square_room():
         hits.append(cam + t * d * (1 - 1e-9))
     outline = room_outline([(cam, np.array(hits))])
     assert _core.polygon_area(outline) == pytest.approx(12.0, rel=0.06)
+
+
+def test_a_label_several_objects_carry_resolves_to_the_most_observed_and_the_program_runs():
+    from ssr_runtime.eval.structured import most_observed_referents, run_program
+
+    graph = _core.SceneGraph()
+    graph.add_object(_core.Object("sofa", _core.Box3D([0, 0, 0.4], [2, 1, 0.8]), observations=1))
+    graph.add_object(_core.Object("sofa", _core.Box3D([4, 0, 0.4], [2, 1, 0.8]), observations=3))
+    graph.add_object(_core.Object("bed", _core.Box3D([4, 3, 0.3], [2, 1.5, 0.6])))
+    query = _core.Query("object_abs_distance", ["sofa", "bed"])
+    assert run_program(graph, query) is None  # "the sofa" is ambiguous
+    resolved = most_observed_referents(graph, query)
+    assert [o.id for o in resolved.objects] == ["sofa#2", "bed#1"] and len(graph.objects) == 3  # a copy
+    result = run_program(resolved, query)
+    assert result.conclusive and result.value == pytest.approx(1.75)  # box to box: 3 − 0.5 − 0.75
+    # a relative distance's candidates may name several objects (their nearest counts): only the target resolves
+    candidates = _core.Query("object_rel_distance", ["bed", "sofa", "lamp"])
+    assert len(most_observed_referents(graph, candidates).objects) == 3
+    assert len(most_observed_referents(graph, _core.Query("object_counting", ["sofa"])).objects) == 3

@@ -68,7 +68,8 @@ def test_named_objects_are_held_once_by_every_object_and_missing_from_none(scans
     # over the true objects the engine answers every question but a count (never conclusive), and right
     counts = sum(q.question_type == "object_counting" for q in named)
     assert every["questions the engine answers"] == pytest.approx(1 - counts / len(named))
-    assert every["their mean score"] == 1.0
+    assert every["their mean score"] == every["their mean score, resolved"] == 1.0
+    assert every["... a label's duplicates resolved"] == every["questions the engine answers"]
     none = gq.score_folder(write_graphs(scans, tmp_path / "none", empty=True), scene_folders(scans), 1.0,
                            questions=questions)[0].row()
     assert none["named objects missing"] == 1.0

@@ -315,3 +315,12 @@ def test_grounding_moves_and_adds_objects_where_the_encoder_sees_their_labels(st
     assert all(label in grounded.grounding.labels for label in labels)
     answer = grounded.ask("How many chairs are in this room?")
     assert answer.source in ("engine", "model") and answer.value is not None
+
+
+def test_a_grounded_session_answers_over_the_most_observed_of_a_labels_objects(grounded):
+    tables = [o for o in grounded.graph.objects if o.label == "table"]
+    assert len(tables) > 1  # grounding saw the sample's table from several sides
+    answer = grounded.ask("What is the length of the longest dimension (length, width, or height) of the table, "
+                          "measured in centimeters?")
+    assert answer.source == "engine" and answer.unit == "cm"
+    assert answer.objects == (max(tables, key=lambda o: o.observations).id,)

@@ -109,6 +109,31 @@ class ProgramResult:
     conclusive: bool
 
 
+# How many of a program's labels, from the first, name a unique object (docs/QUERIES.md, "Unique
+# referents"); a relative distance's candidates and an appearance order's labels may name several.
+UNIQUE_LEADING_LABELS = {"object_abs_distance": None, "object_size_estimation": None, "object_rel_distance": 1,
+                         "object_rel_direction_easy": None, "object_rel_direction_medium": None,
+                         "object_rel_direction_hard": None, "route_planning": None}
+
+
+def most_observed_referents(graph: _core.SceneGraph, query: _core.Query) -> _core.SceneGraph:
+    """A copy of `graph` in which each label the program needs to name a unique object
+    (UNIQUE_LEADING_LABELS), when several objects carry it, keeps only its most observed one (then
+    the most confident, then the first). A question names such objects once in its room (VSI-Bench's
+    rule), so a graph holding two is wrong about one; the one seen in more windows is the likelier.
+    Grounded sessions need it: sightings from several views leave duplicates."""
+    resolved = _core.SceneGraph.from_json(graph.to_json())
+    if query.task not in UNIQUE_LEADING_LABELS:
+        return resolved
+    for label in dict.fromkeys(query.args[:UNIQUE_LEADING_LABELS[query.task]]):
+        objects = resolved.objects_with_label(label)
+        keep = max(objects, key=lambda o: (o.observations, o.confidence), default=None)
+        for o in objects:
+            if o.id != keep.id:
+                resolved.remove_object(o.id)
+    return resolved
+
+
 def run_program(graph: _core.SceneGraph, query: _core.Query, options: Sequence[str] = ()) -> ProgramResult | None:
     """`query` run on `graph`; None when it cannot run (an object it names is missing or ambiguous)
     or, with `options`, when it gives a number or a choice that is not one of them."""

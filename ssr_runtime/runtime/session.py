@@ -39,7 +39,8 @@ from ssr_runtime import _core
 from ssr_runtime.data.readers import RGBDFrame
 from ssr_runtime.eval.questions import display_name
 from ssr_runtime.eval.records import canonical_options, vsi_prompt
-from ssr_runtime.eval.structured import OPTION_PATTERN, ProgramResult, result_line, run_program
+from ssr_runtime.eval.structured import (OPTION_PATTERN, ProgramResult, most_observed_referents, result_line,
+                                         run_program)
 from ssr_runtime.files import write_json_atomic
 from ssr_runtime.preprocess import GRID, IMAGE_SIZE, FrameBatch, FrameInputs, frame_inputs
 from ssr_runtime.reconstruct import FloorCarver, frame_rays
@@ -145,7 +146,9 @@ class Session:
     `grounding`: move the boxes the model writes to where the encoder's heads see their labels, and add
     the objects they see that it did not write (runtime.grounding; the export needs grounding.onnx,
     else a ValueError); the graph's merge then joins boxes of one label up to
-    `GroundingParams.merge_distance_m` apart unless `merge` says otherwise.
+    `GroundingParams.merge_distance_m` apart unless `merge` says otherwise, and `ask` runs the model's
+    program with a label several objects carry resolved to the most observed of them
+    (`structured.most_observed_referents`).
     `threads`: per backend. One is the default: for this small model llama.cpp decodes faster on one
     thread than on two (3,300 vs 2,900 tokens/s on an idle 2-core machine), and its spinning threads
     slow down many times over when other work shares the cores (benchmarks/bench_stream.py)."""
@@ -381,7 +384,10 @@ class Session:
             written, new_ids = self._generate(ids, None, SCAFFOLD_MAX_CHARS + 1, scaffold_grammar(letters))  # + the end
             query = next((e for e in parse_lines(written)[0] if isinstance(e, _core.Query)), None)
             with _Timer(self.latency, "query"):
-                result = None if query is None else run_program(graph, query, list(shown or ()))
+                result = None
+                if query is not None:
+                    referents = graph if self.grounding is None else most_observed_referents(graph, query)
+                    result = run_program(referents, query, list(shown or ()))
             fed = f"\n{result_line(result)}\n"
             whole = query is not None and query.task in WHOLE_NUMBER_TASKS
             own = self._answer_line(ids + new_ids + self._encode(fed), letters, greedy_numbers, whole)
