@@ -47,7 +47,21 @@ class Bundle:
     tokenizer: object  # tokenizers.Tokenizer
     encoder: object  # encode(pixels, geometry, pose) -> [N, tokens_per_frame, hidden]
     lm: object  # prefill / generate / truncate / reset
-    grounding: object | None = None  # runtime.grounding.OnnxGrounding where the export has grounding heads
+    _grounding: object | None = None  # grounding_heads(), once opened
+
+    def grounding_heads(self):
+        """The export's grounding heads on ONNX Runtime (runtime.grounding.OnnxGrounding), opened on first
+        use, so sessions that do not ground never load them; a ValueError naming the folder when the
+        export has none."""
+        if self._grounding is None:
+            entry = self.manifest.get("grounding")
+            if entry is None:
+                raise ValueError(f"grounding: {self.folder} has no grounding heads (grounding.onnx); export a "
+                                 "checkpoint with a patch head and a position head again (`ssr export`)")
+            from ssr_runtime.runtime.grounding import OnnxGrounding
+
+            self._grounding = OnnxGrounding(self.folder / entry["file"], entry["labels"], entry["sizes"])
+        return self._grounding
 
 
 def lm_files(manifest: dict) -> dict[str, str]:
@@ -141,21 +155,4 @@ def load_bundle(folder: Path, lm_file: str | None = None, threads: int = 1, enco
         encoder = open_encoder(folder, manifest, encoder or "auto", threads)
     if lm is None:
         lm = open_lm(folder, manifest, config, lm_file, threads)
-    return Bundle(folder, manifest, config, tokenizer, encoder, lm, open_grounding(folder, manifest, threads))
-
-
-def require_grounding(bundle: Bundle) -> None:
-    """A ValueError naming the folder when its export has no grounding heads (runtime.grounding)."""
-    if bundle.grounding is None:
-        raise ValueError(f"grounding: {bundle.folder} has no grounding heads (grounding.onnx); export a checkpoint "
-                         "with a patch head and a position head again (`ssr export`)")
-
-
-def open_grounding(folder: Path, manifest: dict, threads: int = 1):
-    """The export's grounding heads on ONNX Runtime (runtime.grounding), None where it has none."""
-    entry = manifest.get("grounding")
-    if entry is None:
-        return None
-    from ssr_runtime.runtime.grounding import OnnxGrounding
-
-    return OnnxGrounding(folder / entry["file"], entry["labels"], entry["sizes"], threads)
+    return Bundle(folder, manifest, config, tokenizer, encoder, lm)

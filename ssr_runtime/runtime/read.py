@@ -30,13 +30,13 @@ def read_graphs(data: Path, out: Path, model: Path | None = None, progress: bool
     """Each scan of `data` streamed through a fresh Session over one loaded bundle, as `ssr eval
     --method runtime` streams it (no early read of a last, short window; with `grounding`, as its
     variant `grounded`); returns the files written."""
-    from ssr_runtime.runtime.bundle import load_bundle, require_grounding
+    from ssr_runtime.runtime.bundle import load_bundle
     from ssr_runtime.runtime.session import DEFAULT_MODEL, Session
 
     folders = scene_folders(data)
     bundle = load_bundle(model or DEFAULT_MODEL)
     if grounding:
-        require_grounding(bundle)
+        bundle.grounding_heads()  # refused before the first scan, not in it
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for scene_id, folder in tqdm(folders.items(), desc="read", unit="scan", disable=not progress):

@@ -44,7 +44,7 @@ from ssr_runtime.eval.structured import (OPTION_PATTERN, ProgramResult, most_obs
 from ssr_runtime.files import write_json_atomic
 from ssr_runtime.preprocess import GRID, IMAGE_SIZE, FrameBatch, FrameInputs, frame_inputs
 from ssr_runtime.reconstruct import FloorCarver, frame_rays
-from ssr_runtime.runtime.bundle import Bundle, load_bundle, require_grounding
+from ssr_runtime.runtime.bundle import Bundle, load_bundle
 from ssr_runtime.runtime.grammars import (ANSWER_HEAD, SCAFFOLD_MAX_CHARS, answer_grammar, answer_tail_grammar,
                                          scaffold_grammar, window_grammar)
 from ssr_runtime.runtime.grounding import GroundingParams, ground_elements, sightings
@@ -166,9 +166,7 @@ class Session:
         self.model_folder, self.config, self.tokenizer = bundle.folder, bundle.config, bundle.tokenizer
         self.encoder, self.lm = bundle.encoder, bundle.lm
         self._number_tokens = NumberTokens.of(self.tokenizer)
-        if grounding:
-            require_grounding(bundle)
-        self.grounding = bundle.grounding if grounding else None
+        self.grounding = bundle.grounding_heads() if grounding else None
         self.grounding_params = GroundingParams()
         self.merge_params = merge or (_core.MergeParams(max_center_dist=self.grounding_params.merge_distance_m)
                                       if grounding else _core.MergeParams())

@@ -28,10 +28,8 @@ class SessionMethod(Method):
     runtime.numbers)."""
 
     def __init__(self, bundle, answer_from: str = "scaffold", grounding: bool = False):
-        from ssr_runtime.runtime.bundle import require_grounding
-
         if grounding:
-            require_grounding(bundle)  # refused before the first scene, not in it
+            bundle.grounding_heads()  # refused before the first scene, not in it
         self.bundle = bundle  # backends open once per run
         self.answer_from = answer_from
         self.grounding = grounding
