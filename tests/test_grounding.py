@@ -83,3 +83,11 @@ def test_a_sighting_of_a_label_without_a_new_box_adds_one_at_its_typical_size_nu
 def test_bad_parameters_are_named(field, value, message):
     with pytest.raises(ValueError, match=f"GroundingParams.{field}: expected {message}"):
         GroundingParams(**{field: value})
+
+
+def test_a_file_without_the_grounding_outputs_is_refused():
+    from ssr_runtime.runtime.grounding import OnnxGrounding
+    from ssr_runtime.runtime.session import DEFAULT_MODEL
+
+    with pytest.raises(ValueError, match=r"encoder.onnx: expected outputs \['cell_labels', 'cell_xyz'\], got \['tokens'\]"):
+        OnnxGrounding(DEFAULT_MODEL / "encoder.onnx", LABELS, SIZES)

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from ssr_runtime import _core
+from ssr_runtime.export.onnx_encoder import GROUNDING_OUTPUTS
 
 GROUNDING_FILE = "grounding.onnx"
-OUTPUTS = ("cell_labels", "cell_xyz")
 
 
 @dataclass(frozen=True)
@@ -65,15 +65,15 @@ class OnnxGrounding:
         self.session = open_session(self.path, ["CPUExecutionProvider"], threads)
         self.labels, self.sizes = list(labels), {k: tuple(v) for k, v in sizes.items()}
         outputs = [o.name for o in self.session.get_outputs()]
-        if outputs != list(OUTPUTS):
-            raise ValueError(f"{self.path}: expected outputs {list(OUTPUTS)}, got {outputs}")
+        if outputs != list(GROUNDING_OUTPUTS):
+            raise ValueError(f"{self.path}: expected outputs {list(GROUNDING_OUTPUTS)}, got {outputs}")
 
     def cells(self, pixels: np.ndarray, geometry: np.ndarray, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The frames the encoder read (pixels uint8 as the Session keeps them, or float32 in [0, 1])."""
         if pixels.dtype == np.uint8:
             pixels = pixels.astype(np.float32) / np.float32(255.0)
         feeds = {"pixels": pixels, "geometry": geometry, "pose": pose}
-        probabilities, xyz = self.session.run(list(OUTPUTS), feeds)
+        probabilities, xyz = self.session.run(list(GROUNDING_OUTPUTS), feeds)
         return probabilities.reshape(-1, probabilities.shape[-1]), xyz.reshape(-1, 3)
 
 
