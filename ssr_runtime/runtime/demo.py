@@ -24,6 +24,8 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, default=1, help="threads per backend (Session's default)")
     p.add_argument("--lm-file", help="the language-model file of the model folder: a GGUF (default: Q8_0) "
                                      "or lm.onnx (ONNX Runtime; from `ssr export --onnx-lm`)")
+    p.add_argument("--grounding", action="store_true",
+                   help="ground the graph in the encoder's heads (Session(grounding=True), runtime.grounding)")
     p.set_defaults(func=_demo)
 
 
@@ -37,7 +39,7 @@ def _demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     scene_dir = args.scene or sample_scene_path()
     scene = Scene.load(scene_dir)
-    session = Session(args.model, lm_file=args.lm_file, threads=args.threads)
+    session = Session(args.model, lm_file=args.lm_file, threads=args.threads, grounding=args.grounding)
     print(f"model: {session.model_folder}  scene: {scene.scene_id} ({len(scene.frames)} frames)")
     keyframes = session.push_frames(iter_scene_frames(scene_dir, with_instance=False), progress=True)
     graph = session.graph
