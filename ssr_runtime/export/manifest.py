@@ -20,6 +20,8 @@ Layout (version 1)::
                         "onnx": {"file": "lm.onnx", "embeddings": "lm-embeddings.npy", "opset": 18,   # only
                                  "exporter": "optimum", "optimum_version", "optimum_onnx_version",    # with
                                  "check_max_abs_diff", "check_tokens"}},                               # --onnx-lm
+     "grounding": {"file": "grounding.onnx", "outputs": {name: shape}, "labels": [label of class 1, ...],
+                   "sizes": {label: [l, w, h]}, "check_max_abs_diff": d},   # only for a model with both heads
      "files": {"encoder.onnx": {"size": n, "sha256": "..."}, ...}}
 
 Shapes name the dynamic frame axis ``"frames"``.

@@ -5,7 +5,9 @@ the informative ones, and every WINDOW keyframes the model reads the window — 
 window looks at (text, window-local ids), the fused visual tokens of its frames — and writes the new
 objects' boxes and triplets, which the C++ core parses and merges (`runtime.merge`). Memory follows
 the scene, not the stream: the graph, the floor grid the keyframes' rays carve (`FloorCarver`), the
-keyframes of one window and a bounded latency log.
+keyframes of one window and a bounded latency log. A grounded session (`grounding=True`) also runs the
+export's grounding heads on each window and moves and adds boxes where they see labels
+(runtime.grounding).
 
 Questions (`ask`) go to the model over the graph text; it writes its scaffold under a grammar, the
 scaffold's `<q>` program runs on the C++ query engine over the session graph, the runtime feeds the
