@@ -103,14 +103,11 @@ def closest_pairs(read: np.ndarray, true: np.ndarray, radius: float) -> list[tup
     return pairs
 
 
-def score_scan(graph: _core.SceneGraph, scene: Scene, radius: float, into: GraphScore,
-               shuffle: np.random.Generator | None = None) -> None:
-    """Adds the scan's counts to `into`; with `shuffle`, the graph's centres are permuted first."""
+def score_scan(graph: _core.SceneGraph, scene: Scene, radius: float, into: GraphScore) -> None:
+    """Adds the scan's counts to `into`."""
     shown = [o for o in scene.objects if o.first_seen_t is not None]
     labels = [o.label for o in graph.objects]
     centers = np.array([o.box.center for o in graph.objects], dtype=float).reshape(-1, 3)
-    if shuffle is not None:
-        centers = centers[shuffle.permutation(len(centers))]
     into.scans += 1
     into.read += len(labels)
     into.true += len(shown)
@@ -144,6 +141,26 @@ def score_questions(graph: _core.SceneGraph, questions: list[Question], into: Gr
                 scores.append(question_score(question, result.text).strict)
 
 
+def shuffled_centres(graph: _core.SceneGraph, rng: np.random.Generator) -> _core.SceneGraph:
+    """`graph`'s objects with their centres permuted among them (labels, sizes, times stay)."""
+    objects = graph.objects
+    order = rng.permutation(len(objects))
+    shuffled = _core.SceneGraph()
+    for o, source in zip(objects, order):
+        box = _core.Box3D(objects[source].box.center, o.box.size, o.box.yaw)
+        shuffled.add_object(_core.Object(o.label, box, id=o.id, confidence=o.confidence, first_seen=o.first_seen,
+                                         last_seen=o.last_seen, observations=o.observations))
+    return shuffled
+
+
+def load_graph(graphs: Path, scene_id: str) -> _core.SceneGraph:
+    """The graph `ssr read` wrote for a scan; a missing one is a FileNotFoundError naming it."""
+    path = graphs / f"{scene_id}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{graphs}: no graph {path.name} for scan {scene_id} (read with `ssr read`)")
+    return _core.SceneGraph.load(path)
+
+
 def score_folder(graphs: Path, scenes: dict[str, Path], radius: float, seed: int = 0,
                  questions: list[Question] = ()) -> tuple[GraphScore, GraphScore]:
     """(as read, centres shuffled): every scan of `scenes` scored against its graph in `graphs`, and
@@ -153,13 +170,10 @@ def score_folder(graphs: Path, scenes: dict[str, Path], radius: float, seed: int
     for question in questions:
         by_scene.setdefault(question.scene_id, []).append(question)
     for scene_id, folder in scenes.items():
-        path = graphs / f"{scene_id}.json"
-        if not path.is_file():
-            raise FileNotFoundError(f"{graphs}: no graph {path.name} for scan {scene_id} (read with `ssr read`)")
-        graph, scene = _core.SceneGraph.load(path), Scene.load(folder)
-        for into, shuffle in ((score, None), (shuffled, rng)):
-            score_scan(graph, scene, radius, into, shuffle)
-            score_questions(graph, by_scene.get(scene_id, []), into)
+        graph, scene = load_graph(graphs, scene_id), Scene.load(folder)
+        for into, scored in ((score, graph), (shuffled, shuffled_centres(graph, rng))):
+            score_scan(scored, scene, radius, into)
+            score_questions(scored, by_scene.get(scene_id, []), into)
     return score, shuffled
 
 

@@ -26,12 +26,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ssr_runtime import _core
 from ssr_runtime.data.categories import LABELS
 from ssr_runtime.eval.benchmark import scene_folders
 from ssr_runtime.files import write_text_atomic
 
-from graph_quality import named_folder  # noqa: E402  (benchmarks/ is this script's folder)
+from graph_quality import load_graph, named_folder  # noqa: E402  (benchmarks/ is this script's folder)
 
 ALL = "all labels"
 
@@ -102,11 +101,7 @@ def score(data: Path, checkpoint: Path, graphs: dict[str, Path], threshold: floa
         shown_in.update(shown)
         counts["encoder"].add(labels_seen(patch_probabilities(encoder, scan), threshold, min_patches), shown)
         for name, folder_of_graphs in graphs.items():
-            path = folder_of_graphs / f"{scene_id}.json"
-            if not path.is_file():
-                raise FileNotFoundError(f"{folder_of_graphs}: no graph {path.name} for scan {scene_id} "
-                                        "(read with `ssr read`)")
-            counts[name].add({o.label for o in _core.SceneGraph.load(path).objects}, shown)
+            counts[name].add({o.label for o in load_graph(folder_of_graphs, scene_id).objects}, shown)
     return shown_in, counts
 
 
