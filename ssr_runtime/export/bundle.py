@@ -103,7 +103,7 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, qua
         model, tokenizer = load_checkpoint(checkpoint)
         config = model.config
         plans = [plan_quantization(config, q) for q in quants]
-        grounded = bool(config.patch_classes) and config.position_loss_weight > 0  # both heads: grounding.onnx
+        grounded = model.encoder.has_grounding_heads  # grounding.onnx
         steps.total = 2 + encoder_steps + grounded + onnx_lm + len(produced_types(plans))
         _prepare_out(out)
         step("load")

@@ -142,28 +142,27 @@ def run_onnx(session, pixels: np.ndarray, geometry: np.ndarray, pose: np.ndarray
 
 def torch_tokens(encoder, pixels: np.ndarray, geometry: np.ndarray, pose: np.ndarray) -> np.ndarray:
     """The encoder's float32 output for these frames under torch, in eval mode (its mode is restored)."""
+    return _in_eval(encoder, encoder.forward, pixels, geometry, pose)[0]
+
+
+def _in_eval(encoder, method, *frames: np.ndarray) -> list[np.ndarray]:
+    """`method`'s float32 output(s) for these frames, `encoder` in eval mode meanwhile (its mode is restored)."""
     import torch
 
     was_training = encoder.training
     try:
+        encoder.eval()
         with torch.no_grad():
-            return encoder.eval()(*(torch.from_numpy(a) for a in (pixels, geometry, pose))).float().numpy()
+            out = method(*(torch.from_numpy(a) for a in frames))
     finally:
         encoder.train(was_training)
+    return [t.float().numpy() for t in (out if isinstance(out, tuple) else (out,))]
 
 
 def grounding_max_abs_diff(encoder, onnx_path: str | os.PathLike, pixels: np.ndarray, geometry: np.ndarray,
                            pose: np.ndarray) -> float:
     """Largest |ONNX Runtime − torch| over the grounding outputs for these frames."""
-    import torch
-
-    was_training = encoder.training
-    try:
-        with torch.no_grad():
-            frames = (torch.from_numpy(a) for a in (pixels, geometry, pose))
-            expected = [t.float().numpy() for t in encoder.eval().grounding(*frames)]
-    finally:
-        encoder.train(was_training)
+    expected = _in_eval(encoder, encoder.grounding, pixels, geometry, pose)
     feeds = {"pixels": pixels, "geometry": geometry, "pose": pose}
     actual = onnx_session(onnx_path).run(list(GROUNDING_OUTPUTS), feeds)
     return max(float(np.abs(a - e).max()) for a, e in zip(actual, expected))

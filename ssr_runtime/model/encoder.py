@@ -108,13 +108,18 @@ class FusionEncoder(nn.Module):
         pose_token = self.pose_mlp(pose.to(tokens.dtype) * self.pose_scale).unsqueeze(1)
         return torch.cat([pose_token, tokens], dim=1)
 
+    @property
+    def has_grounding_heads(self) -> bool:
+        """Both training heads that `grounding` runs: the patch head and the position head."""
+        return self.patch_head is not None and self.position_head is not None
+
     def grounding(self, pixels: torch.Tensor, geometry: torch.Tensor,
                   pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Where the encoder sees each label, per visual token (cell): the patch head's label
         probabilities averaged over the cell's patches [N, cells, patch_classes] (class 0: no object)
         and the position head's world xyz in metres [N, cells, 3]. The runtime grounds the language
         model's boxes with them (runtime.grounding); in mode '2d' the xyz come from appearance alone."""
-        if self.patch_head is None or self.position_head is None:
+        if not self.has_grounding_heads:
             raise ValueError("grounding: needs the patch head and the position head "
                              "(SSRConfig.patch_classes > 0 and position_loss_weight > 0)")
         patches = self.patch_features(pixels, geometry)

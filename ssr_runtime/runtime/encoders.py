@@ -81,9 +81,12 @@ def check_frames(shapes: EncoderShapes, pixels: np.ndarray, geometry: np.ndarray
             raise ValueError(f"{name}: holds NaN or inf")
     if frames == 0:
         raise ValueError("pixels: expected at least one frame, got shape [0, ...]")
-    if pixels.dtype == np.uint8:
-        pixels = pixels.astype(np.float32) / np.float32(255.0)
-    return tuple(np.ascontiguousarray(a) for a in (pixels, geometry, pose))
+    return tuple(np.ascontiguousarray(a) for a in (unit_pixels(pixels), geometry, pose))
+
+
+def unit_pixels(pixels: np.ndarray) -> np.ndarray:
+    """Pixels as the encoder graphs take them: float32 in [0, 1] (uint8 0..255 scaled, float32 as is)."""
+    return pixels.astype(np.float32) / np.float32(255.0) if pixels.dtype == np.uint8 else pixels
 
 
 def choose_providers(available: list[str], requested: list[str] | None = None) -> list[str]:

@@ -28,6 +28,7 @@ import numpy as np
 
 from ssr_runtime import _core
 from ssr_runtime.export.onnx_encoder import GROUNDING_OUTPUTS
+from ssr_runtime.runtime.encoders import open_session, unit_pixels
 
 GROUNDING_FILE = "grounding.onnx"
 
@@ -62,8 +63,6 @@ class OnnxGrounding:
     `sizes` maps a label to its typical (l, w, h)."""
 
     def __init__(self, path: str | os.PathLike, labels: list[str], sizes: dict[str, list[float]], threads: int = 1):
-        from ssr_runtime.runtime.encoders import open_session
-
         self.path = Path(path)
         self.session = open_session(self.path, ["CPUExecutionProvider"], threads)
         self.labels, self.sizes = list(labels), {k: tuple(v) for k, v in sizes.items()}
@@ -73,9 +72,7 @@ class OnnxGrounding:
 
     def cells(self, pixels: np.ndarray, geometry: np.ndarray, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The frames the encoder read (pixels uint8 as the Session keeps them, or float32 in [0, 1])."""
-        if pixels.dtype == np.uint8:
-            pixels = pixels.astype(np.float32) / np.float32(255.0)
-        feeds = {"pixels": pixels, "geometry": geometry, "pose": pose}
+        feeds = {"pixels": unit_pixels(pixels), "geometry": geometry, "pose": pose}
         probabilities, xyz = self.session.run(list(GROUNDING_OUTPUTS), feeds)
         return probabilities.reshape(-1, probabilities.shape[-1]), xyz.reshape(-1, 3)
 
