@@ -1,8 +1,9 @@
 """Atomic file writes (a crash or a full disk leaves either the old file or the new one, never half),
-and JSON-lines reading with errors that name the line."""
+JSON-lines reading with errors that name the line, and arrays as base64 text for JSON records."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -10,6 +11,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+import numpy as np
 
 
 @contextlib.contextmanager
@@ -61,3 +64,16 @@ def read_jsonl(path: str | os.PathLike, error: type[Exception] = ValueError) -> 
                 yield where, json.loads(line)
             except json.JSONDecodeError as e:
                 raise error(f"{where}: column {e.colno}: {e.msg}") from None
+
+
+def array_to_text(array: np.ndarray) -> str:
+    """`array`'s bytes as base64 (C order); `array_from_text` with its dtype and shape reads it back."""
+    return base64.b64encode(np.ascontiguousarray(array)).decode()
+
+
+def array_from_text(text: str, dtype, shape) -> np.ndarray:
+    """The array `array_to_text` wrote; a ValueError when the text does not hold `shape` of `dtype`."""
+    flat = np.frombuffer(base64.b64decode(text, validate=True), dtype=dtype)
+    if flat.size != int(np.prod(shape)):
+        raise ValueError(f"expected {list(shape)} {np.dtype(dtype).name} values, got {flat.size}")
+    return flat.reshape(shape).copy()

@@ -324,3 +324,33 @@ def test_a_grounded_session_answers_over_the_most_observed_of_a_labels_objects(g
                           "measured in centimeters?")
     assert answer.source == "engine" and answer.unit == "cm"
     assert answer.objects == (max(tables, key=lambda o: o.observations).id,)
+
+
+def test_a_grounded_session_recalls_an_object_the_question_names_that_its_graph_lacks(grounded):
+    from ssr_runtime.data.scene import Scene
+
+    assert not grounded.graph.objects_with_label("desk")  # the sample's desk: in no window's sightings
+    before = grounded.graph.to_json()
+    answer = grounded.ask("What is the length of the longest dimension (length, width, or height) of the desk, "
+                          "measured in centimeters?")
+    # the engine answers over a desk recalled from the cells most like one, at the desk's typical size
+    assert answer.source == "engine" and answer.objects == ("desk#1",)
+    assert answer.value == pytest.approx(100 * max(grounded.grounding.sizes["desk"]))
+    assert grounded.graph.to_json() == before  # only the program's copy of the graph gained it
+    place, _, _ = grounded._cells.recall(grounded.grounding.labels.index("desk") + 1, grounded.grounding_params)
+    desk = next(o for o in Scene.load(sample_scene_path()).objects if o.label == "desk")
+    assert np.hypot(*(place[:2] - np.asarray(desk.box.center)[:2])) < 0.5  # where the sample's desk stands
+
+
+def test_a_grounded_sessions_cell_memory_is_saved_and_a_version_1_file_still_loads(grounded, tmp_path):
+    path = tmp_path / "session.json"
+    grounded.save(path)
+    resumed = Session.load(path, grounding=True)
+    for name in ("probability", "xyz", "t"):
+        assert np.array_equal(getattr(resumed._cells, name), getattr(grounded._cells, name))
+    record = json.loads(path.read_text())
+    record["version"] = 1
+    del record["cells"]
+    path.write_text(json.dumps(record))
+    older = Session.load(path, grounding=True)
+    assert older.graph.to_json() == grounded.graph.to_json() and older._cells.probability.shape[1] == 0

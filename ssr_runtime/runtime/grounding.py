@@ -14,6 +14,12 @@ probability of each label class and a world position. Per window:
 - each sighting of a label the model wrote no box for becomes a new box, at the label's typical size
   (from the export's manifest: the training categories' mean sizes).
 
+A grounded session also remembers, per label, the scan's cells most like it (`CellMemory`). A question
+names objects its room holds, so when the program of a question names a label the graph lacks, the
+session recalls it (`recall_missing`): the cells at least `recall_share` as likely as the label's
+likeliest one, linked as above, the group of most probability mass giving the object's place and its
+earliest window the time it was first seen. Only the program's copy of the graph gains it.
+
 In mode `2d` the positions come from appearance alone, so grounding places objects only as well as
 that allows: the 3D branch is what makes the positions right.
 """
@@ -28,6 +34,7 @@ import numpy as np
 
 from ssr_runtime import _core
 from ssr_runtime.export.onnx_encoder import GROUNDING_OUTPUTS
+from ssr_runtime.files import array_from_text, array_to_text
 from ssr_runtime.runtime.encoders import open_session, unit_pixels
 
 GROUNDING_FILE = "grounding.onnx"
@@ -42,10 +49,12 @@ class GroundingParams:
     link_m: float = 0.8  # cells of one label closer than this (xy) are one object
     merge_distance_m: float = 1.2  # MergeParams.max_center_dist of a grounded session: sightings of one
     # object from different views lie on different faces of it, up to its size apart
+    recall_share: float = 0.5  # recall_missing: cells at least this share of the label's likeliest one
 
     def __post_init__(self) -> None:
-        if not 0 < self.threshold <= 1:
-            raise ValueError(f"GroundingParams.threshold: expected a probability in (0, 1], got {self.threshold}")
+        for name in ("threshold", "recall_share"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"GroundingParams.{name}: expected a value in (0, 1], got {getattr(self, name)}")
         for name in ("link_m", "merge_distance_m"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"GroundingParams.{name}: expected metres > 0, got {getattr(self, name)}")
@@ -130,6 +139,78 @@ def ground_elements(elements: list, known_ids: set[str], found: list[Sighting],
         center = [float(s.center[0]), float(s.center[1]), float(max(s.center[2], height / 2))]
         grounded.append(_core.BoxText(f"{s.label}#{numbers[s.label]}", _core.Box3D(center, [length, width, height])))
     return grounded
+
+
+class CellMemory:
+    """Per label class, the `capacity` cells of the scan so far most like it: probability, world xyz and
+    the time of their window (`add` once per window). Bounded: an endless stream keeps classes ×
+    capacity cells. `to_json`/`from_json` keep it in a saved session."""
+
+    def __init__(self, classes: int, capacity: int = 128):
+        self.capacity = capacity
+        self.probability = np.zeros((classes, 0), np.float32)  # [classes, kept]
+        self.xyz = np.zeros((classes, 0, 3), np.float32)
+        self.t = np.zeros((classes, 0), np.float64)
+
+    def add(self, probabilities: np.ndarray, xyz: np.ndarray, t: float) -> None:
+        """One window's cells: probabilities [M, classes], xyz [M, 3], read at time `t`."""
+        classes, m = self.probability.shape[0], len(probabilities)
+        if probabilities.shape != (m, classes) or xyz.shape != (m, 3):
+            raise ValueError(f"CellMemory.add: expected probabilities [M, {classes}] and xyz [M, 3], got "
+                             f"{list(probabilities.shape)} and {list(xyz.shape)}")
+        probability = np.concatenate([self.probability, probabilities.T.astype(np.float32)], axis=1)
+        where = np.concatenate([self.xyz, np.broadcast_to(xyz.astype(np.float32), (classes, m, 3))], axis=1)
+        when = np.concatenate([self.t, np.full((classes, m), t)], axis=1)
+        if probability.shape[1] > self.capacity:
+            keep = np.argsort(-probability, axis=1, kind="stable")[:, :self.capacity]
+            probability, when = np.take_along_axis(probability, keep, 1), np.take_along_axis(when, keep, 1)
+            where = np.take_along_axis(where, keep[..., None], 1)
+        self.probability, self.xyz, self.t = probability, where, when
+
+    def recall(self, k: int, params: GroundingParams) -> tuple[np.ndarray, float, float] | None:
+        """(place, first time, probability of the likeliest cell) of class `k`'s object (module
+        docstring); None when no cell gave it any probability."""
+        probability = self.probability[k]
+        if probability.size == 0 or probability.max() <= 0:
+            return None
+        chosen = np.flatnonzero(probability >= params.recall_share * probability.max())
+        groups = _linked(self.xyz[k, chosen, :2], params.link_m)
+        group = chosen[max(groups, key=lambda g: probability[chosen[g]].sum())]
+        weights = probability[group]
+        place = (self.xyz[k, group] * weights[:, None]).sum(0) / weights.sum()
+        return place, float(self.t[k, group].min()), float(probability.max())
+
+    def to_json(self) -> dict:
+        return {"capacity": self.capacity, "shape": list(self.probability.shape),
+                **{name: array_to_text(getattr(self, name)) for name in ("probability", "xyz", "t")}}
+
+    @classmethod
+    def from_json(cls, record: dict) -> CellMemory:
+        classes, kept = record["shape"]
+        memory = cls(classes, int(record["capacity"]))
+        memory.probability = array_from_text(record["probability"], np.float32, (classes, kept))
+        memory.xyz = array_from_text(record["xyz"], np.float32, (classes, kept, 3))
+        memory.t = array_from_text(record["t"], np.float64, (classes, kept))
+        return memory
+
+
+def recall_missing(graph: _core.SceneGraph, labels: list[str], memory: CellMemory, heads_labels: list[str],
+                   sizes: dict[str, tuple[float, float, float]], params: GroundingParams) -> list[str]:
+    """Add to `graph` an object for each of `labels` it holds none of, recalled from `memory` (module
+    docstring) at the label's typical size; returns the ids added. Labels the heads do not know, or
+    that no cell showed, stay missing."""
+    added = []
+    for label in dict.fromkeys(labels):
+        if graph.objects_with_label(label) or label not in sizes or label not in heads_labels:
+            continue
+        recalled = memory.recall(heads_labels.index(label) + 1, params)
+        if recalled is None:
+            continue
+        place, first_t, probability = recalled
+        length, width, height = sizes[label]
+        box = _core.Box3D([float(place[0]), float(place[1]), float(max(place[2], height / 2))], [length, width, height])
+        added.append(graph.merge(_core.Detection(label, box, probability, first_t), _core.MergeParams()))
+    return added
 
 
 def _snapped(element, candidates: list[Sighting]):

@@ -6,7 +6,8 @@ window looks at (text, window-local ids), the fused visual tokens of its frames 
 objects' boxes and triplets, which the C++ core parses and merges (`runtime.merge`). Memory follows
 the scene, not the stream: the graph, the floor grid the keyframes' rays carve (`FloorCarver`), the
 keyframes of one window and a bounded latency log. A grounded session (`grounding=True`) also runs the
-export's grounding heads on each window and moves and adds boxes where they see labels
+export's grounding heads on each window and moves and adds boxes where they see labels, and keeps the
+cells most like each label, to recall an object a question names that the graph lacks
 (runtime.grounding).
 
 Questions (`ask`) go to the model over the graph text; it writes its scaffold under a grammar, the
@@ -24,7 +25,6 @@ model and the graph, so `ask` from another thread while frames stream in is safe
 
 from __future__ import annotations
 
-import base64
 import math
 import threading
 import time
@@ -43,13 +43,13 @@ from ssr_runtime.eval.questions import display_name
 from ssr_runtime.eval.records import canonical_options, vsi_prompt
 from ssr_runtime.eval.structured import (OPTION_PATTERN, ProgramResult, most_observed_referents, result_line,
                                          run_program)
-from ssr_runtime.files import write_json_atomic
+from ssr_runtime.files import array_from_text, array_to_text, write_json_atomic
 from ssr_runtime.preprocess import GRID, IMAGE_SIZE, FrameBatch, FrameInputs, frame_inputs
 from ssr_runtime.reconstruct import FloorCarver, frame_rays
 from ssr_runtime.runtime.bundle import Bundle, load_bundle
 from ssr_runtime.runtime.grammars import (ANSWER_HEAD, SCAFFOLD_MAX_CHARS, answer_grammar, answer_tail_grammar,
                                          scaffold_grammar, window_grammar)
-from ssr_runtime.runtime.grounding import GroundingParams, ground_elements, sightings
+from ssr_runtime.runtime.grounding import CellMemory, GroundingParams, ground_elements, recall_missing, sightings
 from ssr_runtime.runtime.merge import ReadStats, merge_window, parse_lines
 from ssr_runtime.runtime.numbers import NumberTokens, decode_number
 from ssr_runtime.training.samples import (DIRECT_MARK, MAX_NEW_TOKENS_ANSWER, MAX_NEW_TOKENS_WINDOW, NEW_MARK,
@@ -59,7 +59,7 @@ from ssr_runtime.training.samples import (DIRECT_MARK, MAX_NEW_TOKENS_ANSWER, MA
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 DEFAULT_CHECKPOINT = DEFAULT_MODEL.parent / "default-checkpoint"  # the training checkpoint DEFAULT_MODEL is exported from
 SESSION_FORMAT = "ssr-session"
-SESSION_VERSION = 1
+SESSION_VERSION = 2  # 2: a grounded session's cell memory ("cells"); version 1 files load without one
 LATENCY_SAMPLES = 4096  # per stage: the log stays bounded on an endless stream
 # number: runtime.numbers; grounding: runtime.grounding (grounded sessions only)
 STAGES = ("preprocess", "encoder", "grounding", "prefill", "decode", "number", "parse_merge", "query")
@@ -150,7 +150,8 @@ class Session:
     else a ValueError); the graph's merge then joins boxes of one label up to
     `GroundingParams.merge_distance_m` apart unless `merge` says otherwise, and `ask` runs the model's
     program with a label several objects carry resolved to the most observed of them
-    (`structured.most_observed_referents`).
+    (`structured.most_observed_referents`) and a label it names that the graph lacks recalled from the
+    cells most like it (`grounding.recall_missing`).
     `threads`: per backend. One is the default: for this small model llama.cpp decodes faster on one
     thread than on two (3,300 vs 2,900 tokens/s on an idle 2-core machine), and its spinning threads
     slow down many times over when other work shares the cores (benchmarks/bench_stream.py)."""
@@ -170,6 +171,7 @@ class Session:
         self._number_tokens = NumberTokens.of(self.tokenizer)
         self.grounding = bundle.grounding_heads() if grounding else None
         self.grounding_params = GroundingParams()
+        self._cells = None if self.grounding is None else CellMemory(len(self.grounding.labels) + 1)
         self.merge_params = merge or (_core.MergeParams(max_center_dist=self.grounding_params.merge_distance_m)
                                       if grounding else _core.MergeParams())
         self.latency = LatencyLog()
@@ -248,8 +250,9 @@ class Session:
         ground = None
         if self.grounding is not None:
             with _Timer(self.latency, "grounding"):
-                found = sightings(*self.grounding.cells(batch.pixels, batch.geometry, batch.pose),
-                                  self.grounding.labels, self.grounding_params)
+                probabilities, xyz = self.grounding.cells(batch.pixels, batch.geometry, batch.pose)
+                self._cells.add(probabilities, xyz, times[0])
+                found = sightings(probabilities, xyz, self.grounding.labels, self.grounding_params)
             ground = partial(ground_elements, known_ids=set(names.values()), found=found, sizes=self.grounding.sizes)
         with _Timer(self.latency, "parse_merge"):
             self.stats.outputs.append(text)
@@ -386,12 +389,22 @@ class Session:
             with _Timer(self.latency, "query"):
                 result = None
                 if query is not None:
-                    referents = graph if self.grounding is None else most_observed_referents(graph, query)
-                    result = run_program(referents, query, list(shown or ()))
+                    result = run_program(self._referents(graph, query), query, list(shown or ()))
             fed = f"\n{result_line(result)}\n"
             whole = query is not None and query.task in WHOLE_NUMBER_TASKS
             own = self._answer_line(ids + new_ids + self._encode(fed), letters, greedy_numbers, whole)
             return _answer(parse_lines(own)[0], result, written + fed + own, started, original)
+
+    def _referents(self, graph: _core.SceneGraph, query: _core.Query) -> _core.SceneGraph:
+        """The graph the program runs on: the session's, or for a grounded session a copy with a label the
+        program needs unique resolved to its most observed object and each label it names that the graph
+        lacks recalled (the question says the room holds it: runtime.grounding)."""
+        if self.grounding is None:
+            return graph
+        referents = most_observed_referents(graph, query)
+        recall_missing(referents, list(query.args), self._cells, self.grounding.labels, self.grounding.sizes,
+                       self.grounding_params)
+        return referents
 
     # --- persistence ---------------------------------------------------------------------------------
 
@@ -400,11 +413,12 @@ class Session:
         to `path` atomically: a crash mid-save leaves the previous file intact. Saving does not change
         how the stream is read; a loaded session continues it (its keyframe selector starts afresh)."""
         with self._lock:
-            pending = [{"t": t, **{name: base64.b64encode(np.ascontiguousarray(getattr(inputs, name))).decode()
-                                   for name in ("pixels", "geometry", "pose")}} for t, inputs in self._pending]
+            pending = [{"t": t, **{name: array_to_text(getattr(inputs, name)) for name in ("pixels", "geometry", "pose")}}
+                       for t, inputs in self._pending]
             record = {"format": SESSION_FORMAT, "version": SESSION_VERSION, "graph": self._graph.to_json(),
                       "floor": self._floor.to_json(), "pending": pending, "frames_seen": self.frames_seen,
-                      "keyframes": self.keyframes, "last_t": self.last_t}
+                      "keyframes": self.keyframes, "last_t": self.last_t,
+                      "cells": None if self._cells is None else self._cells.to_json()}
             write_json_atomic(Path(path), record)
 
     @classmethod
@@ -420,8 +434,8 @@ class Session:
             raise ValueError(f"{path}: not a readable session file ({e})") from None
         if not isinstance(record, dict) or record.get("format") != SESSION_FORMAT:
             raise ValueError(f"{path}: format: expected {SESSION_FORMAT!r}")
-        if record.get("version") != SESSION_VERSION:
-            raise ValueError(f"{path}: version: expected {SESSION_VERSION}, got {record.get('version')!r}")
+        if record.get("version") not in (1, SESSION_VERSION):
+            raise ValueError(f"{path}: version: expected 1 or {SESSION_VERSION}, got {record.get('version')!r}")
         session = cls(model, **kwargs)
         field = "graph"
         try:
@@ -432,6 +446,9 @@ class Session:
             session._pending = [(float(p["t"]), _frame_inputs_from_json(p)) for p in record[field]]
             for field in ("frames_seen", "keyframes", "last_t"):
                 setattr(session, field, record[field])
+            field = "cells"
+            if record.get(field) is not None:  # kept as saved even by a session that does not ground
+                session._cells = _cells_from_json(record[field], session.grounding)
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"{path}: {field}: {e}") from None
         session._room_dirty = True
@@ -452,11 +469,18 @@ class Session:
 
 
 def _frame_inputs_from_json(record: dict) -> FrameInputs:
-    def array(name: str, dtype, shape) -> np.ndarray:
-        return np.frombuffer(base64.b64decode(record[name]), dtype=dtype).reshape(shape).copy()
+    return FrameInputs(array_from_text(record["pixels"], np.uint8, (3, IMAGE_SIZE, IMAGE_SIZE)),
+                       array_from_text(record["geometry"], np.float32, (GRID, GRID, 7)),
+                       array_from_text(record["pose"], np.float32, (12,)))
 
-    return FrameInputs(array("pixels", np.uint8, (3, IMAGE_SIZE, IMAGE_SIZE)),
-                       array("geometry", np.float32, (GRID, GRID, 7)), array("pose", np.float32, (12,)))
+
+def _cells_from_json(record: dict, heads) -> CellMemory:
+    """A saved CellMemory; a ValueError when it does not fit the grounding heads `heads` (None: any)."""
+    cells = CellMemory.from_json(record)
+    if heads is not None and cells.probability.shape[0] != len(heads.labels) + 1:
+        raise ValueError(f"{cells.probability.shape[0]} label classes, the model's grounding heads have "
+                         f"{len(heads.labels) + 1}")
+    return cells
 
 
 def _segments(ids: list[int], visual: np.ndarray | None, vis: int) -> list:
