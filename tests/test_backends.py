@@ -494,6 +494,23 @@ def test_scaffold_grammar_output_is_a_choice_program(trained, llama_lm, onnx_enc
         assert query.task not in NUMERIC_KEYS
 
 
+def test_a_scaffold_grammar_with_the_questions_labels_names_each_once(trained, llama_lm, onnx_encoder):
+    _, tokenizer, _ = trained
+    named = ["coffee_table", "lamp", "sofa"]
+    grammar = grammars.scaffold_grammar(["A", "B"], named)
+    for segments in varied_prompts(trained, onnx_encoder, 4):
+        llama_lm.reset()
+        llama_lm.prefill(segments)
+        query = _core.parse_query(tokenizer.decode(llama_lm.generate(2 * grammars.SCAFFOLD_MAX_CHARS,
+                                                                     grammar=grammar)).split("\n")[-1])
+        assert set(query.args) <= set(named)
+        if query.task not in grammars.REPEATING_TASKS and len(query.args) == len(named):
+            assert sorted(query.args) == sorted(named)  # a task taking three labels names each once
+    # a task taking three labels names each once in some order; a route may repeat one
+    assert '"<q> object_rel_direction_hard " ("coffee_table lamp sofa" | "coffee_table sofa lamp" |' in grammar
+    assert '"<q> route_planning" (sp label){3,7}' in grammar and 'label   ::= "coffee_table" | "lamp" | "sofa"' in grammar
+
+
 def test_scaffold_grammar_knows_every_task_of_the_core():
     assert set(grammars.QUERY_LABELS) == set(_core.TASK_KEYS)
 

@@ -361,3 +361,16 @@ def test_a_floor_obstacle_blocks_route_legs():
     assert planner.leg_ok("bed", "lamp")
     assert planner.turn("bed", "lamp", "desk") == "Right"
     assert planner.turn("lamp", "bed", "lamp") == "Back"
+
+
+def test_mentioned_labels_are_the_questions_labels_in_the_order_of_first_mention():
+    from ssr_runtime.data.categories import LABELS
+    from ssr_runtime.eval.questions import mentioned_labels
+
+    assert mentioned_labels("How many chair(s) are in this room?", LABELS) == ["chair"]
+    text = ("which of these objects (lamp, trash can, coffee table) is the closest to the Table? "
+            "If there are multiple instances, measure to the closest lamps.")
+    assert mentioned_labels(text, LABELS) == ["lamp", "trash_can", "coffee_table", "table"]
+    assert mentioned_labels("Is the coffee table left of the sofas?", LABELS) == ["coffee_table", "sofa"]
+    assert mentioned_labels("What is the size of this room (in square meters)?", LABELS) == []
+    assert mentioned_labels("a tablet, a bedroom", LABELS) == []  # whole words only

@@ -11,10 +11,11 @@ limited per raw key and their options are laid out so that the correct letter is
 from __future__ import annotations
 
 import itertools
+import re
 import math
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,6 +100,18 @@ CHOICES_SLOT = "{choices}"  # filled once the option order is known
 
 def display_name(label: str) -> str:
     return label.replace("_", " ")
+
+
+def mentioned_labels(text: str, labels: Iterable[str]) -> list[str]:
+    """The `labels` whose display names `text` uses as words (plurals and "(s)" included), in the order
+    of their first mention. A longer name takes its words first: "coffee table" is no mention of a table."""
+    spans = []
+    for label in sorted(labels, key=lambda x: -len(display_name(x))):
+        pattern = re.compile(rf"\b{re.escape(display_name(label))}(?:s|es|\(s\))?\b", re.IGNORECASE)
+        for match in pattern.finditer(text):
+            if not any(start < match.end() and match.start() < end for start, end, _ in spans):
+                spans.append((match.start(), match.end(), label))
+    return list(dict.fromkeys(label for _, _, label in sorted(spans)))
 
 
 @dataclass(frozen=True)

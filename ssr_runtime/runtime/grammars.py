@@ -18,6 +18,7 @@ the parser knows is the grammar's too.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 
 from ssr_runtime import _core
@@ -104,7 +105,17 @@ def _answer_rules(letters: Sequence[str] | None) -> str:
     return f'ans     ::= "<ans>" sp {value} sp "</ans>"\n' + _UNIT + _NUMBERS
 
 
-def _program(task: str, fewest: int, most: int) -> str:
+# tasks whose programs may name a label twice: a route's walker starts facing its first stop
+REPEATING_TASKS = frozenset({"route_planning"})
+
+
+def _program(task: str, named: Sequence[str] | None) -> str:
+    """`task`'s program: as many labels as it takes (QUERY_LABELS); with `named` (the question's labels)
+    when they are as many as it takes and it names each once, each of them once, in any order."""
+    fewest, most = QUERY_LABELS[task]
+    if named and fewest <= len(named) <= most and task not in REPEATING_TASKS:
+        orders = " | ".join('"' + " ".join(order) + '"' for order in itertools.permutations(named))
+        return f'("<q> {task} " ({orders}) sp "</q>")'
     labels = f" (sp label){{{fewest},{most}}}" if most else ""
     return f'("<q> {task}"{labels} sp "</q>")'
 
@@ -124,17 +135,22 @@ def answer_tail_grammar() -> str:
     return f'{ROOT}    ::= (sp unit)? sp "</ans>"\nsp      ::= " "\n' + _UNIT
 
 
-def scaffold_grammar(letters: Sequence[str] | None = None) -> str:
+def scaffold_grammar(letters: Sequence[str] | None = None, labels: Iterable[str] | None = None) -> str:
     """A stage-2 scaffold, then the end: an optional `<cog ...>` line (up to MAX_COG_CHARS of printable
     ASCII but `<`, then `</cog>`: the parser checks it, and a bad map only loses the map) and a `<q>` program
     (a task key of the C++ core with as many labels as that task takes: QUERY_LABELS), within a
     bounded length. The runtime then writes the program's `<res>` and the model answers under
     `answer_grammar`. With `letters` the task is a multiple-choice one (not NUMERIC_KEYS); without,
-    any (a question without options may still ask to choose: the engine's choice is the answer then)."""
+    any (a question without options may still ask to choose: the engine's choice is the answer then).
+    With `labels` (the ones the question mentions) the program names only these, and a task that
+    takes as many labels as there are and names each once (not REPEATING_TASKS) names each of them
+    once: the model chooses the task and their order, but cannot name an object the question does not
+    or one object in two roles."""
     if letters is not None:
         _check_letters(letters)
+    named = None if labels is None else list(dict.fromkeys(labels))
     tasks = [task for task in QUERY_LABELS if letters is None or task not in NUMERIC_KEYS]
     return (f'{ROOT}    ::= (cog "\\n")? query\n'
             f'cog     ::= "<cog" [ -;=-~]{{0,{MAX_COG_CHARS}}} "</cog>"\n'
-            f"query   ::= {' | '.join(_program(task, *QUERY_LABELS[task]) for task in tasks)}\n"
-            'sp      ::= " "\n' + _label_rule(None))
+            f"query   ::= {' | '.join(_program(task, named) for task in tasks)}\n"
+            'sp      ::= " "\n' + _label_rule(named))

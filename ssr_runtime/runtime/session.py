@@ -39,7 +39,8 @@ import numpy as np
 
 from ssr_runtime import _core
 from ssr_runtime.data.readers import RGBDFrame
-from ssr_runtime.eval.questions import display_name
+from ssr_runtime.data.categories import LABELS
+from ssr_runtime.eval.questions import display_name, mentioned_labels
 from ssr_runtime.eval.records import canonical_options, vsi_prompt
 from ssr_runtime.eval.structured import (OPTION_PATTERN, ProgramResult, most_observed_referents, result_line,
                                          run_program)
@@ -358,7 +359,8 @@ class Session:
         """Answer a spatial question (VSI-Bench style; `options` like "A. left") over the graph so far
         (keyframes waiting for a full window are not read early, so asking does not change how the
         stream is read). The model writes its scaffold under `scaffold_grammar` — a LocalCogMap and a
-        `<q>` program; the C++ engine runs the program on the graph and the runtime writes its result
+        `<q>` program naming only labels the question or its options mention (`mentioned_labels`; any
+        label when they mention none); the C++ engine runs the program on the graph and the runtime writes its result
         back as a `<res>` line; then the model writes its `<ans>` under `answer_grammar` (one of the
         options' letters, or a number: the one of highest expected score, runtime.numbers). The
         engine's result is the answer when it is conclusive (`ProgramResult.conclusive`), the model's
@@ -384,7 +386,9 @@ class Session:
                                         greedy_numbers)
                 return _answer(parse_lines(raw)[0], None, raw, started, original)
             ids = self._encode(stage2_prompt(graph, prompt, SCAFFOLD_MARK))
-            written, new_ids = self._generate(ids, None, SCAFFOLD_MAX_CHARS + 1, scaffold_grammar(letters))  # + the end
+            named = mentioned_labels(" ".join([question, *(options or ())]), LABELS) or None
+            written, new_ids = self._generate(ids, None, SCAFFOLD_MAX_CHARS + 1,  # + the end
+                                              scaffold_grammar(letters, named))
             query = next((e for e in parse_lines(written)[0] if isinstance(e, _core.Query)), None)
             with _Timer(self.latency, "query"):
                 result = None
