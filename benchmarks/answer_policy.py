@@ -4,8 +4,9 @@ through the runtime (an exported model on ONNX Runtime and llama.cpp).
 Per question the script asks three times (scaffold, greedy numbers, direct) and scores:
 - `own`: the model's own `<ans>`, written after the runtime fed it the engine's `<res>`;
 - `engine`: the `<res>` alone (the C++ engine's result of the model's `<q>` program on its graph);
-- `labels present`: the engine's result where the graph has every label the program names, counts
-  included, else `own` (the policy before counts stopped being conclusive);
+- `labels present`: the engine's result where the graph has every label the program names (a
+  grounded session's graph with the objects it recalls), counts included, else `own` (the policy
+  before counts stopped being conclusive);
 - `shipped`: what `ask` answers (`ProgramResult.conclusive`: the engine's result, else `own`);
 - `greedy numbers`: the same with numbers decoded greedily (`ask(greedy_numbers=True)`), not by
   expected score (runtime.numbers);
@@ -53,8 +54,10 @@ def policy_answers(session: Session, question) -> dict[str, str | float]:
     greedy = session.ask(question.question, question.options, greedy_numbers=True)
     direct = session.ask(question.question, question.options, scaffold=False)
     program = next((e for e in parse_lines(scaffold.raw)[0] if isinstance(e, _core.Query)), None)
-    labels_present = bool(scaffold.engine) and program is not None and all(
-        session.graph.objects_with_label(label) for label in program.args)
+    # a count's labels in the graph; any other program's are where the engine's result was taken (a
+    # grounded session's program runs over its graph and the objects it recalls)
+    labels_present = scaffold.source == "engine" or (bool(scaffold.engine) and program is not None and (
+        program.task == "object_counting" and all(session.graph.objects_with_label(label) for label in program.args)))
     return {"own": scaffold.own, "engine": scaffold.engine,
             "labels present": scaffold.engine if labels_present else scaffold.own,
             "shipped": scaffold.text, "greedy numbers": greedy.text, "direct": direct.text,

@@ -10,7 +10,9 @@
 # Per fusion F and stage-2 seed S it writes OUT/F/stage1, OUT/F/s2a-seedS (round 1), its export and
 # graphs of the training scans (`ssr read`), OUT/F/s2b-seedS (round 2, over those graphs), its Q8_0
 # export and the scores OUT/F/{bench,val}-seedS (`ssr eval --out`); then prints `ssr compare 2d add`
-# for each question set and seed. With GROUNDED=1 the graphs are read with `ssr read --grounding`, and
+# for each question set and seed. Without GROUNDED=1 graphs and scores are the language model's own
+# (`ssr read --no-grounding`, `--variant plain`: the shipped recipe). With GROUNDED=1 the graphs are read
+# with `ssr read --grounding`, and
 # round 2, its export and the scores (`--variant grounded`) are written under names ending in
 # `-grounded`, beside the plain ones (stage 1 and round 1 are shared; docs/MODEL.md, "Grounding").
 # Rerunning resumes: finished steps are skipped, a stopped training continues from its last save.
@@ -24,7 +26,7 @@ SSR=${SSR:-$PWD/.venv/bin/ssr}
 STEPS=${STEPS:-3600} ALIGN_STEPS=${ALIGN_STEPS:-300} STAGE2_STEPS=${STAGE2_STEPS:-600}
 PRECISION=${PRECISION:-bf16} SCENES=${SCENES:-250} FRAMES=${FRAMES:-60} SIZE=${SIZE:-320x240}
 SEEDS=${SEEDS:-0}
-TAG="" READ_FLAGS=() EVAL_FLAGS=()
+TAG="" READ_FLAGS=(--no-grounding) EVAL_FLAGS=(--variant plain)
 if [ "${GROUNDED:-0}" = 1 ]; then TAG=-grounded READ_FLAGS=(--grounding) EVAL_FLAGS=(--variant grounded); fi
 TRAIN=${TRAIN:-$OUT/scans/train} BENCH=${BENCH:-$OUT/scans/bench} VAL=${VAL:-$OUT/scans/val}
 FUSIONS=(2d add)

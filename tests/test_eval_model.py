@@ -82,14 +82,17 @@ def test_create_checks_its_options(tmp_path):
         create_method("model", MethodOptions(tmp_path, [], 0, checkpoint=Path(tmp_path), variant="loud"))
 
 
-def test_runtime_variant_is_an_answer_mode_and_or_a_model_file_and_or_grounded():
-    assert split_variant(None) == ("scaffold", None, False)
-    assert split_variant("direct") == ("direct", None, False)
-    assert split_variant("lm-f16.gguf") == ("scaffold", "lm-f16.gguf", False)
-    assert split_variant("engine, lm.onnx") == ("engine", "lm.onnx", False)
-    assert split_variant("own") == ("own", None, False)
-    assert split_variant("greedy,lm-f16.gguf") == ("greedy", "lm-f16.gguf", False)
+def test_runtime_variant_is_an_answer_mode_and_or_a_model_file_and_or_grounding():
+    assert split_variant(None) == ("scaffold", None, None)  # grounding as Session decides: where the heads are
+    assert split_variant("direct") == ("direct", None, None)
+    assert split_variant("lm-f16.gguf") == ("scaffold", "lm-f16.gguf", None)
+    assert split_variant("engine, lm.onnx") == ("engine", "lm.onnx", None)
+    assert split_variant("own") == ("own", None, None)
+    assert split_variant("greedy,lm-f16.gguf") == ("greedy", "lm-f16.gguf", None)
     assert split_variant("grounded") == ("scaffold", None, True)
     assert split_variant("direct,grounded,lm-f16.gguf") == ("direct", "lm-f16.gguf", True)
+    assert split_variant("plain,own") == ("own", None, False)
     with pytest.raises(ValueError, match="at most one answer mode"):
         split_variant("direct,engine")
+    with pytest.raises(ValueError, match="one of grounded, plain"):
+        split_variant("plain,grounded")

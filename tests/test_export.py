@@ -148,6 +148,28 @@ def test_grounding_onnx_matches_the_heads_in_torch(trained, exported, frames):
     assert all(len(size) == 3 and min(size) > 0 for size in grounding["sizes"].values())
 
 
+def test_a_checkpoints_torch_grounding_matches_its_exports_on_the_sample_scene():
+    """`ssr eval --method model --variant grounded` grounds on torch (TorchGrounding) what the export
+    grounds on ONNX Runtime: the shipped checkpoint against the shipped export, on real keyframes."""
+    from ssr_runtime.data import sample_scene_path
+    from ssr_runtime.data.readers import iter_scene_frames
+    from ssr_runtime.preprocess import FrameBatch, frame_inputs
+    from ssr_runtime.runtime.session import DEFAULT_MODEL
+    from ssr_runtime.runtime.torch_backends import checkpoint_bundle
+
+    frames = list(iter_scene_frames(sample_scene_path(), with_instance=False))[::10][:4]
+    batch = FrameBatch.stack([frame_inputs(f.rgb, f.depth, f.K, f.T_wc) for f in frames])
+    bundle = checkpoint_bundle(DEFAULT_CHECKPOINT)
+    try:
+        heads, exported = bundle.grounding_heads(), load_bundle(DEFAULT_MODEL).grounding_heads()
+        assert heads.labels == exported.labels and heads.sizes == exported.sizes
+        for torch_out, onnx_out in zip(heads.cells(batch.pixels, batch.geometry, batch.pose),
+                                       exported.cells(batch.pixels, batch.geometry, batch.pose)):
+            assert torch_out.shape == onnx_out.shape and np.abs(torch_out - onnx_out).max() <= 1e-4
+    finally:
+        bundle.lm.close()
+
+
 def test_a_model_without_its_heads_exports_no_grounding(tmp_path):
     texts = corpus(8, seed=1)
     tokenizer = train_tokenizer(texts, vocab_size=300)
@@ -159,6 +181,8 @@ def test_a_model_without_its_heads_exports_no_grounding(tmp_path):
 
     with pytest.raises(ValueError, match=r"has no grounding heads \(grounding.onnx\)"):
         Session(tmp_path / "out", grounding=True)
+    with Session(tmp_path / "out") as session:  # by default a session grounds only where it can
+        assert session.grounding is None
     with pytest.raises(ValueError, match="grounding: needs the patch head and the position head"):
         model.encoder.grounding(*(torch.from_numpy(a) for a in example_frames(model.config, 1)))
 

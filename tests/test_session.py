@@ -28,9 +28,21 @@ def frames():
 
 @pytest.fixture(scope="module")
 def streamed(frames):
-    session = Session()
+    session = Session()  # the shipped export has grounding heads: a grounded session
     keyframes = session.push_frames(frames)
     return session, keyframes
+
+
+@pytest.fixture(scope="module")
+def grounded(streamed):
+    return streamed[0]
+
+
+@pytest.fixture(scope="module")
+def plain(frames):
+    session = Session(grounding=False)
+    session.push_frames(frames)
+    return session
 
 
 def test_streaming_reads_every_window_and_builds_a_graph(streamed, frames):
@@ -43,7 +55,8 @@ def test_streaming_reads_every_window_and_builds_a_graph(streamed, frames):
     assert len(graph.room_polygon) >= 3
     assert _core.SceneGraph.from_json(graph.to_json()) == graph
     summary = session.latency.summary()
-    assert {"preprocess", "encoder", "prefill", "decode", "parse_merge"} <= set(summary)
+    assert {"preprocess", "encoder", "grounding", "prefill", "decode", "parse_merge"} <= set(summary)
+    assert session.grounding is not None
     assert summary["encoder"]["count"] == session.stats.windows
 
 
@@ -278,7 +291,7 @@ def test_ask_while_frames_stream_in(frames):
     assert session.stats.windows == math.ceil(session.keyframes / WINDOW)
 
 
-def test_read_writes_the_graph_a_session_reads_of_each_scan(streamed, grounded, tmp_path):
+def test_read_writes_the_graph_a_session_reads_of_each_scan(streamed, plain, tmp_path):
     """`ssr read`: a folder of scans -> one graph JSON per scan, as a Session streams it (stage 2 trains
     over these graphs with --graphs)."""
     from ssr_runtime.cli import main
@@ -292,20 +305,12 @@ def test_read_writes_the_graph_a_session_reads_of_each_scan(streamed, grounded, 
     scene_id = Scene.load(sample_scene_path()).scene_id
     assert [p.name for p in (tmp_path / "graphs").iterdir()] == [f"{scene_id}.json"]
     assert load_own_graph(tmp_path / "graphs", scene_id) == streamed[0].graph
-    assert main(["read", "--grounding", "--data", str(data), "--out", str(tmp_path / "grounded")]) == 0
-    assert load_own_graph(tmp_path / "grounded", scene_id) == grounded.graph != streamed[0].graph
+    assert main(["read", "--no-grounding", "--data", str(data), "--out", str(tmp_path / "plain")]) == 0
+    assert load_own_graph(tmp_path / "plain", scene_id) == plain.graph != streamed[0].graph
     assert main(["read", "--data", str(tmp_path / "absent"), "--out", str(tmp_path / "g")]) == 1
 
 
-@pytest.fixture(scope="module")
-def grounded(frames):
-    session = Session(grounding=True)
-    session.push_frames(frames)
-    return session
-
-
-def test_grounding_moves_and_adds_objects_where_the_encoder_sees_their_labels(streamed, grounded):
-    plain, _ = streamed
+def test_grounding_moves_and_adds_objects_where_the_encoder_sees_their_labels(plain, grounded):
     assert grounded.merge_params.max_center_dist == grounded.grounding_params.merge_distance_m
     assert "grounding" in grounded.latency.summary() and "grounding" not in plain.latency.summary()
     # the same model output, grounded: the labels the heads see are in the graph, and the objects of

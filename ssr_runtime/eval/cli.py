@@ -17,8 +17,9 @@ def register(subparsers) -> None:
     parser.add_argument("--data", type=Path, required=True, help="folder of scene folders (each with a scene.json)")
     parser.add_argument("--method", required=True, choices=available_methods(), help="how questions are answered")
     parser.add_argument("--checkpoint", type=Path, help="model checkpoint, for methods that load one")
-    parser.add_argument("--variant", help="a method's variant (model: scaffold, own, engine, direct, greedy; "
-                                          "runtime: the same and/or a language-model file, comma-joined)")
+    parser.add_argument("--variant", help="a method's variant, comma-joined parts (model: an answer mode of scaffold, "
+                                          "own, engine, direct, greedy and/or grounded or plain; runtime: the same "
+                                          "and/or a language-model file)")
     parser.add_argument("--train-data", type=Path,
                         help="benchmark folder or questions.jsonl whose answer statistics the blind method uses "
                              "(default: the evaluated benchmark, as VSI-Bench does)")

@@ -49,11 +49,16 @@ class Bundle:
     lm: object  # prefill / generate / truncate / reset
     _grounding: object | None = None  # grounding_heads(), once opened
 
+    @property
+    def has_grounding_heads(self) -> bool:
+        """Whether `grounding_heads` can open: an export with grounding.onnx, a checkpoint with both heads."""
+        return self._grounding is not None or "grounding" in self.manifest
+
     def grounding_heads(self):
         """The export's grounding heads on ONNX Runtime (runtime.grounding.OnnxGrounding), opened on first
         use, so sessions that do not ground never load them; a ValueError naming the folder when the
         export has none."""
-        if self._grounding is None:
+        if self._grounding is None:  # a checkpoint's torch heads are given (torch_backends.checkpoint_bundle)
             entry = self.manifest.get("grounding")
             if entry is None:
                 raise ValueError(f"grounding: {self.folder} has no grounding heads (grounding.onnx); export a "

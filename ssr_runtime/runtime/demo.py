@@ -24,8 +24,9 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, default=1, help="threads per backend (Session's default)")
     p.add_argument("--lm-file", help="the language-model file of the model folder: a GGUF (default: Q8_0) "
                                      "or lm.onnx (ONNX Runtime; from `ssr export --onnx-lm`)")
-    p.add_argument("--grounding", action="store_true",
-                   help="ground the graph in the encoder's heads (Session(grounding=True), runtime.grounding)")
+    p.add_argument("--grounding", action=argparse.BooleanOptionalAction, default=None,
+                   help="ground the graph in the encoder's heads (runtime.grounding); default: when the model "
+                        "has them (grounding.onnx); --no-grounding: the language model's graph as written")
     p.set_defaults(func=_demo)
 
 

@@ -20,16 +20,17 @@ def register(subparsers) -> None:
     p.add_argument("--data", type=Path, required=True, help="folder of scans (`ssr data gen`)")
     p.add_argument("--out", type=Path, required=True, help="output folder: one <scene_id>.json per scan")
     p.add_argument("--model", type=Path, help="an exported model folder (`ssr export`; default: the shipped one)")
-    p.add_argument("--grounding", action="store_true",
-                   help="ground the graphs in the encoder's heads (runtime.grounding; the export needs grounding.onnx)")
+    p.add_argument("--grounding", action=argparse.BooleanOptionalAction, default=None,
+                   help="ground the graphs in the encoder's heads (runtime.grounding); default: when the export "
+                        "has them (grounding.onnx); --no-grounding: the language model's graphs as written")
     p.set_defaults(func=_read)
 
 
 def read_graphs(data: Path, out: Path, model: Path | None = None, progress: bool = True,
-                grounding: bool = False) -> list[Path]:
+                grounding: bool | None = None) -> list[Path]:
     """Each scan of `data` streamed through a fresh Session over one loaded bundle, as `ssr eval
-    --method runtime` streams it (no early read of a last, short window; with `grounding`, as its
-    variant `grounded`); returns the files written."""
+    --method runtime` streams it (no early read of a last, short window; `grounding` as for Session:
+    None grounds when the export has the heads); returns the files written."""
     from ssr_runtime.runtime.bundle import load_bundle
     from ssr_runtime.runtime.session import DEFAULT_MODEL, Session
 

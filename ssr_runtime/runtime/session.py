@@ -5,8 +5,8 @@ the informative ones, and every WINDOW keyframes the model reads the window — 
 window looks at (text, window-local ids), the fused visual tokens of its frames — and writes the new
 objects' boxes and triplets, which the C++ core parses and merges (`runtime.merge`). Memory follows
 the scene, not the stream: the graph, the floor grid the keyframes' rays carve (`FloorCarver`), the
-keyframes of one window and a bounded latency log. A grounded session (`grounding=True`) also runs the
-export's grounding heads on each window and moves and adds boxes where they see labels, and keeps the
+keyframes of one window and a bounded latency log. A grounded session (the default where the export has
+grounding heads) also runs them on each window and moves and adds boxes where they see labels, and keeps the
 cells most like each label, to recall an object a question names that the graph lacks
 (runtime.grounding).
 
@@ -147,8 +147,9 @@ class Session:
     folder's (e.g. the torch references); `lm_file`: which language-model file of the folder (default:
     the Q8_0 GGUF if present, on llama.cpp; `lm.onnx`, from `ssr export --onnx-lm`: ONNX Runtime).
     `grounding`: move the boxes the model writes to where the encoder's heads see their labels, and add
-    the objects they see that it did not write (runtime.grounding; the export needs grounding.onnx,
-    else a ValueError); the graph's merge then joins boxes of one label up to
+    the objects they see that it did not write (runtime.grounding). None (the default): when the model
+    has the heads (an export with grounding.onnx); True: a ValueError without them; False: the graph
+    as the language model writes it. A grounded session's merge then joins boxes of one label up to
     `GroundingParams.merge_distance_m` apart unless `merge` says otherwise, and `ask` runs the model's
     program with a label several objects carry resolved to the most observed of them
     (`structured.most_observed_referents`) and a label it names that the graph lacks recalled from the
@@ -158,7 +159,7 @@ class Session:
     slow down many times over when other work shares the cores (benchmarks/bench_stream.py)."""
 
     def __init__(self, model: str | Path | Bundle | None = None, *, encoder=None, lm=None, lm_file: str | None = None,
-                 threads: int = 1, merge: _core.MergeParams | None = None, grounding: bool = False):
+                 threads: int = 1, merge: _core.MergeParams | None = None, grounding: bool | None = None):
         if isinstance(model, Bundle):  # already loaded and checked (one per evaluation run, say)
             if encoder is not None or lm is not None or lm_file is not None:
                 raise ValueError("Session(bundle): encoder, lm and lm_file choose the backends of a folder; a "
@@ -170,6 +171,8 @@ class Session:
         self.model_folder, self.config, self.tokenizer = bundle.folder, bundle.config, bundle.tokenizer
         self.encoder, self.lm = bundle.encoder, bundle.lm
         self._number_tokens = NumberTokens.of(self.tokenizer)
+        if grounding is None:
+            grounding = bundle.has_grounding_heads
         self.grounding = bundle.grounding_heads() if grounding else None
         self.grounding_params = GroundingParams()
         self._cells = None if self.grounding is None else CellMemory(len(self.grounding.labels) + 1)

@@ -16,7 +16,7 @@ import torch
 from transformers.cache_utils import DynamicCache
 
 from ssr_runtime.runtime.bundle import TOKENIZER_FILE, Bundle, ModelInfo
-from ssr_runtime.runtime.encoders import Encoder, EncoderShapes
+from ssr_runtime.runtime.encoders import Encoder, EncoderShapes, unit_pixels
 from ssr_runtime.runtime.llama_lm import GrammarVocabulary
 from ssr_runtime.runtime.lm import LanguageModel, TokenConstraint
 
@@ -35,6 +35,26 @@ class TorchEncoder(Encoder):
         device = next(self.encoder.parameters()).device
         inputs = (torch.from_numpy(a).to(device) for a in (pixels, geometry, pose))
         return self.encoder.eval()(*inputs).float().cpu().numpy()
+
+
+class TorchGrounding:
+    """An SSRModel's grounding heads (`FusionEncoder.grounding`) with the interface of
+    runtime.grounding.OnnxGrounding: labels and typical sizes as an export's manifest gives them."""
+
+    def __init__(self, model) -> None:
+        from ssr_runtime.export.bundle import grounding_entry
+
+        self.encoder = model.encoder
+        entry = grounding_entry(model.config)
+        self.labels, self.sizes = entry["labels"], {k: tuple(v) for k, v in entry["sizes"].items()}
+
+    @torch.no_grad()
+    def cells(self, pixels: np.ndarray, geometry: np.ndarray, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        device = next(self.encoder.parameters()).device
+        inputs = (torch.from_numpy(a).to(device) for a in (unit_pixels(pixels), geometry, pose))
+        probabilities, xyz = self.encoder.eval().grounding(*inputs)
+        return (probabilities.float().cpu().numpy().reshape(-1, probabilities.shape[-1]),
+                xyz.float().cpu().numpy().reshape(-1, 3))
 
 
 class TorchLM(LanguageModel):
@@ -99,7 +119,8 @@ class TorchLM(LanguageModel):
 def checkpoint_bundle(checkpoint: str | os.PathLike, device: str = "cpu") -> Bundle:
     """A checkpoint (``ssr train``) as a Bundle of the torch backends, for ``Session(bundle)``: the
     reference that an export is compared with (``ssr eval --method model``). No manifest: a checkpoint
-    is checked by ``load_checkpoint`` (its tokenizer against its config)."""
+    is checked by ``load_checkpoint`` (its tokenizer against its config). A model with both grounding
+    heads grounds on torch (`TorchGrounding`), as its export would on ONNX Runtime."""
     from tokenizers import Tokenizer
 
     from ssr_runtime.model import load_checkpoint
@@ -108,5 +129,6 @@ def checkpoint_bundle(checkpoint: str | os.PathLike, device: str = "cpu") -> Bun
     model, tokenizer = load_checkpoint(folder, device)
     c = model.config
     info = ModelInfo(c.tokens_per_frame, c.hidden_size, c.vis_token_id, c.eos_token_id, c.max_position_embeddings)
+    grounding = TorchGrounding(model) if model.encoder.has_grounding_heads else None
     return Bundle(folder, {}, info, Tokenizer.from_file(str(folder / TOKENIZER_FILE)), TorchEncoder(model),
-                  TorchLM.with_own_vocabulary(model, tokenizer))
+                  TorchLM.with_own_vocabulary(model, tokenizer), grounding)

@@ -13,14 +13,18 @@ Variants (`--variant`):
 - `engine`: that `<res>` alone (the program's result; wrong where it cannot run);
 - `direct`: the model's `<ans>` with no scaffold (the ablation);
 - `greedy`: as `scaffold`, with numbers decoded greedily instead of by expected score (the ablation
-  of `runtime/numbers.py`).
-The question's annotated `query` is never used: the model parses the question itself.
+  of `runtime/numbers.py`);
+- `grounded` or `plain`, alone or with a mode (`plain,own`): sessions that do or do not ground the
+  graph in the encoder's heads on torch (runtime.grounding; neither: they do when the model has both
+  heads, as Session does).
+The question's annotated `query` is never used: the model parses the question itself (its program
+may name only the labels the question's text mentions: `questions.mentioned_labels`).
 """
 
 from __future__ import annotations
 
 from ssr_runtime.eval.harness import Method, MethodOptions
-from ssr_runtime.eval.methods.runtime import ANSWER_MODES, SessionMethod
+from ssr_runtime.eval.methods.runtime import ANSWER_MODES, GROUNDING, SessionMethod, split_variant
 
 
 class ModelMethod(SessionMethod):
@@ -30,9 +34,10 @@ class ModelMethod(SessionMethod):
 def create(options: MethodOptions) -> Method:
     if options.checkpoint is None:
         raise ValueError("method model: --checkpoint is required (a folder written by `ssr train`)")
-    variant = options.variant or "scaffold"
-    if variant not in ANSWER_MODES:
-        raise ValueError(f"method model: --variant must be one of {', '.join(ANSWER_MODES)}, got {variant!r}")
+    mode, lm_file, grounded = split_variant(options.variant)
+    if lm_file is not None:
+        raise ValueError(f"method model: --variant takes an answer mode ({', '.join(ANSWER_MODES)}) and one of "
+                         f"{', '.join(GROUNDING)}, got {options.variant!r}")
     from ssr_runtime.runtime.torch_backends import checkpoint_bundle
 
-    return ModelMethod(checkpoint_bundle(options.checkpoint), variant)
+    return ModelMethod(checkpoint_bundle(options.checkpoint), mode, grounded)

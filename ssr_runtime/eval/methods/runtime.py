@@ -3,8 +3,9 @@
 llama.cpp. `--checkpoint` names an export folder (`ssr export`; default: the shipped model);
 `--variant` an answer mode (`scaffold`, the default, `own`, `engine`, `direct` or `greedy`, as for
 `model`), a language-model file of the export (default: the Q8_0 GGUF; `lm.onnx` runs the language
-model on ONNX Runtime), `grounded` (sessions that ground the graph in the encoder's heads:
-runtime.grounding), or several joined by commas (`direct,lm-f16.gguf`, `grounded,lm-f16.gguf`). Each scene gets a fresh
+model on ONNX Runtime), `grounded` or `plain` (sessions that do or do not ground the graph in the
+encoder's heads, runtime.grounding; neither: they do when the export has the heads, as Session does),
+or several joined by commas (`direct,lm-f16.gguf`, `plain,lm-f16.gguf`). Each scene gets a fresh
 session that streams every frame, then answers the scene's questions. `SessionMethod` is shared with
 `model`, which runs the same Session on the torch backends."""
 
@@ -27,7 +28,7 @@ class SessionMethod(Method):
     scaffold) or 'greedy' (as 'scaffold', numbers decoded greedily: the ablation of
     runtime.numbers)."""
 
-    def __init__(self, bundle, answer_from: str = "scaffold", grounding: bool = False):
+    def __init__(self, bundle, answer_from: str = "scaffold", grounding: bool | None = None):
         if grounding:
             bundle.grounding_heads()  # refused before the first scene, not in it
         self.bundle = bundle  # backends open once per run
@@ -57,19 +58,20 @@ class RuntimeMethod(SessionMethod):
     name = "runtime"
 
 
-GROUNDED = "grounded"  # the runtime variant whose sessions ground the graph (runtime.grounding)
+GROUNDING = {"grounded": True, "plain": False}  # variants: sessions that do / do not ground (runtime.grounding)
 
 
-def split_variant(variant: str | None) -> tuple[str, str | None, bool]:
-    """(answer mode, language-model file or None, grounded) of a runtime `--variant`."""
+def split_variant(variant: str | None) -> tuple[str, str | None, bool | None]:
+    """(answer mode, language-model file or None, grounding: True, False or None = as Session decides)
+    of a runtime `--variant`."""
     parts = [part.strip() for part in (variant or "").split(",") if part.strip()]
-    grounded = GROUNDED in parts
     modes = [part for part in parts if part in ANSWER_MODES]
-    files = [part for part in parts if part not in ANSWER_MODES and part != GROUNDED]
-    if len(modes) > 1 or len(files) > 1 or parts.count(GROUNDED) > 1:
+    grounding = [GROUNDING[part] for part in parts if part in GROUNDING]
+    files = [part for part in parts if part not in ANSWER_MODES and part not in GROUNDING]
+    if len(modes) > 1 or len(files) > 1 or len(grounding) > 1:
         raise ValueError(f"method runtime: --variant takes at most one answer mode ({', '.join(ANSWER_MODES)}), "
-                         f"one language-model file and '{GROUNDED}', got {variant!r}")
-    return (modes[0] if modes else "scaffold"), (files[0] if files else None), grounded
+                         f"one language-model file and one of {', '.join(GROUNDING)}, got {variant!r}")
+    return (modes[0] if modes else "scaffold"), (files[0] if files else None), (grounding[0] if grounding else None)
 
 
 def create(options: MethodOptions) -> Method:
