@@ -105,17 +105,22 @@ def _answer_rules(letters: Sequence[str] | None) -> str:
     return f'ans     ::= "<ans>" sp {value} sp "</ans>"\n' + _UNIT + _NUMBERS
 
 
-# tasks whose programs may name a label twice: a route's walker starts facing its first stop
+# tasks whose program may name its second label twice: a route's walker may start facing its first stop
+# (docs/QUERIES.md: `start facing waypoint...`, the facing object may also be a waypoint)
 REPEATING_TASKS = frozenset({"route_planning"})
 
 
 def _program(task: str, named: Sequence[str] | None) -> str:
-    """`task`'s program: as many labels as it takes (QUERY_LABELS); with `named` (the question's labels)
-    when they are as many as it takes and it names each once, each of them once, in any order."""
+    """`task`'s program: as many labels as it takes (QUERY_LABELS); with `named` (the question's labels),
+    where they fit, each of them once in any order (a REPEATING_TASKS program: the second also again
+    as the first waypoint)."""
     fewest, most = QUERY_LABELS[task]
-    if named and fewest <= len(named) <= most and task not in REPEATING_TASKS:
-        orders = " | ".join('"' + " ".join(order) + '"' for order in itertools.permutations(named))
-        return f'("<q> {task} " ({orders}) sp "</q>")'
+    orders = [] if not named else [list(order) for order in itertools.permutations(named)]
+    if task in REPEATING_TASKS:
+        orders += [order[:2] + order[1:] for order in orders if len(order) >= 2]
+    orders = [order for order in orders if fewest <= len(order) <= most]
+    if orders:
+        return f'("<q> {task} " ({" | ".join(chr(34) + " ".join(order) + chr(34) for order in orders)}) sp "</q>")'
     labels = f" (sp label){{{fewest},{most}}}" if most else ""
     return f'("<q> {task}"{labels} sp "</q>")'
 
@@ -143,9 +148,10 @@ def scaffold_grammar(letters: Sequence[str] | None = None, labels: Iterable[str]
     `answer_grammar`. With `letters` the task is a multiple-choice one (not NUMERIC_KEYS); without,
     any (a question without options may still ask to choose: the engine's choice is the answer then).
     With `labels` (the ones the question mentions) the program names only these, and a task that
-    takes as many labels as there are and names each once (not REPEATING_TASKS) names each of them
-    once: the model chooses the task and their order, but cannot name an object the question does not
-    or one object in two roles."""
+    takes as many labels as there are names each of them once (a route may name its facing object
+    again as its first waypoint): the model chooses the task and their order, but cannot name an
+    object the question does not, or one object in two roles. A task that takes fewer labels than
+    the question mentions picks among them."""
     if letters is not None:
         _check_letters(letters)
     named = None if labels is None else list(dict.fromkeys(labels))
