@@ -1,4 +1,5 @@
-"""Grounding the language model's boxes in what the encoder sees (torch-free; `Session(grounding=True)`).
+"""Grounding the language model's boxes in what the encoder sees (torch-free; a Session grounds by
+default where its export has the heads).
 
 The language model reads labels from its visual tokens poorly: it writes the commonest labels (chair,
 plant, cabinet) and rarely a sofa or a fridge, and its positions are near guesses, while the encoder's

@@ -420,8 +420,8 @@ class Session:
         to `path` atomically: a crash mid-save leaves the previous file intact. Saving does not change
         how the stream is read; a loaded session continues it (its keyframe selector starts afresh)."""
         with self._lock:
-            pending = [{"t": t, **{name: array_to_text(getattr(inputs, name)) for name in ("pixels", "geometry", "pose")}}
-                       for t, inputs in self._pending]
+            pending = [{"t": t, **{name: array_to_text(getattr(inputs, name))
+                                   for name in ("pixels", "geometry", "pose")}} for t, inputs in self._pending]
             record = {"format": SESSION_FORMAT, "version": SESSION_VERSION, "graph": self._graph.to_json(),
                       "floor": self._floor.to_json(), "pending": pending, "frames_seen": self.frames_seen,
                       "keyframes": self.keyframes, "last_t": self.last_t,
