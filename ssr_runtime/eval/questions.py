@@ -11,8 +11,8 @@ limited per raw key and their options are laid out so that the correct letter is
 from __future__ import annotations
 
 import itertools
-import re
 import math
+import re
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence

@@ -115,12 +115,13 @@ def _program(task: str, named: Sequence[str] | None) -> str:
     where they fit, each of them once in any order (a REPEATING_TASKS program: the second also again
     as the first waypoint)."""
     fewest, most = QUERY_LABELS[task]
-    orders = [] if not named else [list(order) for order in itertools.permutations(named)]
-    if task in REPEATING_TASKS:
-        orders += [order[:2] + order[1:] for order in orders if len(order) >= 2]
-    orders = [order for order in orders if fewest <= len(order) <= most]
-    if orders:
-        return f'("<q> {task} " ({" | ".join(chr(34) + " ".join(order) + chr(34) for order in orders)}) sp "</q>")'
+    count = len(named or ())
+    each_once = count > 0 and fewest <= count <= most
+    facing_again = task in REPEATING_TASKS and count >= 2 and fewest <= count + 1 <= most
+    if each_once or facing_again:
+        orders = [list(order) for order in itertools.permutations(named)]
+        programs = (orders if each_once else []) + ([order[:2] + order[1:] for order in orders] if facing_again else [])
+        return f'("<q> {task} " ({_alternatives(" ".join(order) for order in programs)}) sp "</q>")'
     labels = f" (sp label){{{fewest},{most}}}" if most else ""
     return f'("<q> {task}"{labels} sp "</q>")'
 
